@@ -5,8 +5,8 @@ namespace Samsa.Protocol.Messages;
 [ApiMessage(ApiKey.ApiVersions, MessageKind.Request, "0-4", "3+")]
 public sealed class ApiVersionsRequest
 {
-    [Field("3+")] public string ClientSoftwareName { get; set; } = "";
-    [Field("3+")] public string ClientSoftwareVersion { get; set; } = "";
+    [Field("3+", Ignorable = true)] public string ClientSoftwareName { get; set; } = "";
+    [Field("3+", Ignorable = true)] public string ClientSoftwareVersion { get; set; } = "";
 }
 
 [ApiMessage(ApiKey.ApiVersions, MessageKind.Response, "0-4", "3+")]
