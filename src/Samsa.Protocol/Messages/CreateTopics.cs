@@ -6,8 +6,8 @@ namespace Samsa.Protocol.Messages;
 public sealed class CreateTopicsRequest
 {
     [Field("0+")] public List<CreatableTopic> Topics { get; set; } = [];
-    [Field("0+")] public int timeoutMs { get; set; } = 60000;
-    [Field("1+")] public bool validateOnly { get; set; }
+    [Field("0+", Name = "timeoutMs")] public int TimeoutMs { get; set; } = 60000;
+    [Field("1+", Name = "validateOnly")] public bool ValidateOnly { get; set; }
 
     public sealed class CreatableTopic
     {
