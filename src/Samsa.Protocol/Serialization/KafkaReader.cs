@@ -176,7 +176,7 @@ public sealed class KafkaReader
     public ReadOnlyMemory<byte>? ReadRecords(bool compact)
     {
         int length = compact ? ReadCompactLength("Records") : CheckLength(ReadInt32(), "records");
-        return length < 0 ? null : TakeMemory(length);
+        return length < 0 ? (ReadOnlyMemory<byte>?)null : TakeMemory(length);
     }
 
     /// <summary>

@@ -42,11 +42,20 @@ public static class MessageRegistry
 
     public static Type? ResponseType(ApiKey apiKey) => _responses.GetValueOrDefault(apiKey);
 
-    /// <summary>The [ApiMessage] attribute of a message type; throws for a type that is not a message.</summary>
+    /// <summary>
+    /// The [ApiMessage] attribute of a message type (also for types outside Samsa.Protocol, which are not
+    /// registered by api key); throws for a type that is not a message.
+    /// </summary>
     public static ApiMessageAttribute Info(Type type) =>
-        _info.TryGetValue(type, out var info) ? info : throw new ArgumentException($"{type} has no [ApiMessage] attribute.", nameof(type));
+        TryGetInfo(type, out var info) ? info : throw new ArgumentException($"{type} has no [ApiMessage] attribute.", nameof(type));
 
-    public static bool TryGetInfo(Type type, out ApiMessageAttribute info) => _info.TryGetValue(type, out info!);
+    public static bool TryGetInfo(Type type, out ApiMessageAttribute info)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        if (_info.TryGetValue(type, out info!)) return true;
+        info = type.GetCustomAttribute<ApiMessageAttribute>()!;
+        return info is not null;
+    }
 
     /// <summary>Requests, responses and data schemas, in no particular order.</summary>
     public static IEnumerable<Type> AllMessageTypes => _info.Keys;
