@@ -1,0 +1,106 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using Samsa.Broker.Api;
+
+namespace Samsa.Broker.Network;
+
+/// <summary>
+/// One Kafka client connection on Kestrel. Frames are a 4-byte big-endian size then the request. Requests on a
+/// connection are processed one at a time and answered in order (Kafka mutes a channel while a request is in
+/// flight), which gives clients the per-connection ordering they rely on.
+/// A size outside (0, socket.request.max.bytes] closes the connection before anything is allocated.
+/// </summary>
+public sealed class KafkaConnectionHandler(
+    RequestDispatcher dispatcher, BrokerLimits limits, BrokerMetrics metrics, ILogger<KafkaConnectionHandler> logger)
+    : ConnectionHandler
+{
+    /// <summary>Smallest valid request: api key, api version, correlation id and a null client id.</summary>
+    private const int MinFrameSize = 10;
+
+    public override async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        var session = new ClientSession(connection.ConnectionId, connection.RemoteEndPoint, limits.ListenerName, "PLAINTEXT");
+        var input = connection.Transport.Input;
+        var output = connection.Transport.Output;
+        var ct = connection.ConnectionClosed;
+        metrics.ConnectionOpened();
+        logger.LogDebug("Connection {Connection} from {Remote}", connection.ConnectionId, connection.RemoteEndPoint);
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync(ct).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                if (!TryReadFrameSize(buffer, out int size) || (size >= MinFrameSize && size <= limits.SocketRequestMaxBytes && buffer.Length < 4 + (long)size))
+                {
+                    if (result.IsCompleted)
+                    {
+                        if (!buffer.IsEmpty)
+                            logger.LogInformation("Connection {Connection} from {Remote} closed mid-frame ({Bytes} bytes unread)",
+                                connection.ConnectionId, connection.RemoteEndPoint, buffer.Length);
+                        break;
+                    }
+                    input.AdvanceTo(buffer.Start, buffer.End); // need more bytes
+                    continue;
+                }
+                if (size < MinFrameSize || size > limits.SocketRequestMaxBytes)
+                {
+                    logger.LogWarning("Closing connection {Connection} from {Remote}: request size {Size} outside [{Min}, {Max}] (socket.request.max.bytes)",
+                        connection.ConnectionId, connection.RemoteEndPoint, size, MinFrameSize, limits.SocketRequestMaxBytes);
+                    break;
+                }
+
+                // The frame is copied out of the pipe so the request (whose records are slices of it) can be
+                // handled while the pipe keeps receiving; it is returned to the pool once the response is written.
+                byte[] frame = ArrayPool<byte>.Shared.Rent(size);
+                DispatchOutcome outcome;
+                try
+                {
+                    buffer.Slice(4, size).CopyTo(frame);
+                    input.AdvanceTo(buffer.GetPosition(4 + size));
+                    metrics.BytesReceived(size + 4);
+                    outcome = await dispatcher.DispatchAsync(session, frame.AsMemory(0, size), output, ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(frame);
+                }
+                if (outcome == DispatchOutcome.Close) break;
+                var flush = await output.FlushAsync(ct).ConfigureAwait(false);
+                if (flush.IsCompleted || flush.IsCanceled) break;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (ConnectionResetException)
+        {
+        }
+        catch (IOException)
+        {
+        }
+        finally
+        {
+            metrics.ConnectionClosed();
+            await input.CompleteAsync().ConfigureAwait(false);
+            await output.CompleteAsync().ConfigureAwait(false);
+            logger.LogDebug("Connection {Connection} closed", connection.ConnectionId);
+        }
+    }
+
+    private static bool TryReadFrameSize(ReadOnlySequence<byte> buffer, out int size)
+    {
+        size = 0;
+        if (buffer.Length < 4) return false;
+        Span<byte> prefix = stackalloc byte[4];
+        buffer.Slice(0, 4).CopyTo(prefix);
+        size = BinaryPrimitives.ReadInt32BigEndian(prefix);
+        return true;
+    }
+}
+
+/// <summary>Edge limits enforced on every connection.</summary>
+public sealed record BrokerLimits(int SocketRequestMaxBytes, string ListenerName);
