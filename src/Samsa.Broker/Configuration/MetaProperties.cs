@@ -18,9 +18,17 @@ public sealed record MetaProperties(string ClusterId, int NodeId, string Directo
     /// <summary>A Kafka-style Uuid string: 16 random bytes, base64url without padding (22 characters).</summary>
     public static string NewUuid()
     {
+        // Like Kafka's Uuid.randomUuid: never starts with '-', which a command line would take for an option.
         Span<byte> bytes = stackalloc byte[16];
-        RandomNumberGenerator.Fill(bytes);
-        return Base64Url.EncodeToString(bytes);
+        string id;
+        do
+        {
+            RandomNumberGenerator.Fill(bytes);
+            id = Base64Url.EncodeToString(bytes);
+        }
+        while (id[0] == '-');
+
+        return id;
     }
 
     public static MetaProperties? Read(string logDir)
