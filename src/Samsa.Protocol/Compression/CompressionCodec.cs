@@ -108,8 +108,19 @@ public static class CompressionCodec
         return Decompress(type, source.Span, destination, maxDecompressedSize);
     }
 
+    // GZipStream writes nothing at all for empty input; Java's GZIPInputStream needs a member, so write the
+    // minimal one: header (no flags, OS unknown), an empty final deflate block, CRC-32 0, ISIZE 0.
+    private static ReadOnlySpan<byte> EmptyGzipMember =>
+        [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff, 0x03, 0x00, 0, 0, 0, 0, 0, 0, 0, 0];
+
     private static void CompressGzip(ReadOnlySpan<byte> source, IBufferWriter<byte> destination, int? level)
     {
+        if (source.IsEmpty)
+        {
+            EmptyGzipMember.CopyTo(destination.GetSpan(EmptyGzipMember.Length));
+            destination.Advance(EmptyGzipMember.Length);
+            return;
+        }
         var options = new ZLibCompressionOptions { CompressionLevel = Math.Clamp(level ?? 6, 0, 9) };
         using var gzip = new GZipStream(new BufferWriterStream(destination), options, leaveOpen: false);
         gzip.Write(source);
@@ -120,11 +131,11 @@ public static class CompressionCodec
         var writer = new LimitedWriter(destination, maxDecompressedSize);
         try
         {
-            using var gzip = new GZipStream(input, CompressionMode.Decompress);
+            using var gzip = new GZipStream(input, CompressionMode.Decompress, leaveOpen: true);
             while (true)
             {
                 int n = gzip.Read(writer.GetSpan());
-                if (n == 0) return writer.Written;
+                if (n == 0) break;
                 writer.Advance(n);
             }
         }
@@ -132,6 +143,15 @@ public static class CompressionCodec
         {
             throw new CompressionException("Invalid gzip data.", e);
         }
+        // GZipStream reports a truncated stream as a clean end. The trailer's ISIZE is the size of the last member,
+        // never more than the whole output; truncated input ends in compressed bytes that almost never satisfy that.
+        if (input.Length < 18) throw new CompressionException("Truncated gzip data.");
+        input.Position = input.Length - 4;
+        Span<byte> trailer = stackalloc byte[4];
+        input.ReadExactly(trailer);
+        if (System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer) > (uint)writer.Written)
+            throw new CompressionException("Truncated gzip data.");
+        return writer.Written;
     }
 
     private static void CompressZstd(ReadOnlySpan<byte> source, IBufferWriter<byte> destination, int? level)

@@ -64,6 +64,14 @@ public sealed class RecordBatchBuilder : IDisposable
         IReadOnlyList<RecordHeader>? headers = null) =>
         AppendWithOffset(_lastOffset < 0 ? BaseOffset : _lastOffset + 1, timestamp, key, value, headers);
 
+    /// <summary>
+    /// Appends a record at the next offset. A null array means a null key/value (the implicit conversion of a null
+    /// array to <see cref="ReadOnlyMemory{T}"/> would give an empty, non-null one).
+    /// </summary>
+    [System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
+    public RecordBatchBuilder Append(long timestamp, byte[]? key, byte[]? value, IReadOnlyList<RecordHeader>? headers = null) =>
+        Append(timestamp, key is null ? null : (ReadOnlyMemory<byte>?)key, value is null ? null : (ReadOnlyMemory<byte>?)value, headers);
+
     /// <summary>Appends a record at an explicit absolute offset, greater than the previous one.</summary>
     public RecordBatchBuilder AppendWithOffset(long offset, long timestamp, ReadOnlyMemory<byte>? key,
         ReadOnlyMemory<byte>? value, IReadOnlyList<RecordHeader>? headers = null)
