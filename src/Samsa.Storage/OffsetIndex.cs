@@ -49,7 +49,8 @@ internal sealed class OffsetIndex : IDisposable
     }
 
     public string Path { get; private set; }
-    private bool FileLengthWasAligned { get; }
+    /// <summary>False when the file length was not a multiple of the entry size (torn write): the index needs a rebuild.</summary>
+    private bool FileLengthWasAligned { get; set; }
 
     public int EntryCount { get { lock (_lock) return _count; } }
     public bool IsFull { get { lock (_lock) return _count >= _maxEntries; } }
@@ -120,6 +121,7 @@ internal sealed class OffsetIndex : IDisposable
             while (keep > 0 && _offsets[keep - 1] >= rel) keep--;
             _count = keep;
             RandomAccess.SetLength(_handle, (long)keep * EntrySize);
+            FileLengthWasAligned = true;
         }
     }
 

@@ -17,7 +17,7 @@ internal sealed class TimeIndex : IDisposable
     private readonly Lock _lock = new();
     private readonly long _baseOffset;
     private readonly int _maxEntries;
-    private readonly bool _fileLengthWasAligned;
+    private bool _fileLengthWasAligned;
     private SafeFileHandle _handle;
     private long[] _timestamps;
     private int[] _offsets;
@@ -121,6 +121,7 @@ internal sealed class TimeIndex : IDisposable
             while (keep > 0 && _offsets[keep - 1] >= rel) keep--;
             _count = keep;
             RandomAccess.SetLength(_handle, (long)keep * EntrySize);
+            _fileLengthWasAligned = true;
         }
     }
 
