@@ -32,9 +32,10 @@ internal sealed class GroupCommitFlusher
     /// <summary>Number of flush passes (each fsyncs the dirty segment files once).</summary>
     public long FlushCount => Interlocked.Read(ref _flushCount);
 
+    /// <summary>Completes when every offset below <paramref name="offset"/> is durable (FlushedOffset ≥ offset).</summary>
     public ValueTask WaitAsync(long offset, CancellationToken cancellationToken)
     {
-        if (offset < FlushedOffset) return default;
+        if (offset <= FlushedOffset) return default;
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_lock)
         {
@@ -116,7 +117,7 @@ internal sealed class GroupCommitFlusher
             lock (_lock)
             {
                 long leo = _logEndOffset();
-                bool servable = _requested || _waiters.Exists(w => w.Offset < leo);
+                bool servable = _requested || _waiters.Exists(w => w.Offset <= leo);
                 if (!servable)
                 {
                     _running = false;
@@ -150,7 +151,7 @@ internal sealed class GroupCommitFlusher
         {
             for (int i = _waiters.Count - 1; i >= 0; i--)
             {
-                if (error is null && _waiters[i].Offset >= _flushedOffset) continue;
+                if (error is null && _waiters[i].Offset > _flushedOffset) continue;
                 ready.Add(_waiters[i].Done);
                 _waiters.RemoveAt(i);
             }

@@ -5,8 +5,9 @@ namespace Samsa.Storage;
 public sealed partial class PartitionLog
 {
     /// <summary>
-    /// Completes once every offset up to and including <paramref name="offset"/> is fsynced (e.g. pass
-    /// <see cref="AppendResult.LastOffset"/>). Concurrent waiters share fsyncs (group commit).
+    /// Completes once every offset below <paramref name="offset"/> is fsynced, i.e. <see cref="FlushedOffset"/> ≥ offset
+    /// (exclusive, like FlushedOffset and LogEndOffset: pass <see cref="AppendResult.LastOffset"/> + 1).
+    /// Concurrent waiters share fsyncs (group commit).
     /// </summary>
     public ValueTask WaitForFlushAsync(long offset, CancellationToken cancellationToken = default) =>
         _flusher.WaitAsync(offset, cancellationToken);

@@ -12,7 +12,7 @@ public sealed class FlushTests : LogTestBase
             await start.Task;
             var r = Append(log, TestBatches.Build(1, valueSize: 100));
             Assert.Equal(AppendError.None, r.Error);
-            await log.WaitForFlushAsync(r.LastOffset, TestContext.Current.CancellationToken);
+            await log.WaitForFlushAsync(r.LastOffset + 1, TestContext.Current.CancellationToken);
             Assert.True(log.FlushedOffset > r.LastOffset);
         })).ToList();
         start.SetResult();
@@ -31,7 +31,7 @@ public sealed class FlushTests : LogTestBase
         log.Flush();
         Assert.Equal(2, log.FlushedOffset);
         long before = log.FlushCount;
-        var wait = log.WaitForFlushAsync(1, TestContext.Current.CancellationToken);
+        var wait = log.WaitForFlushAsync(2, TestContext.Current.CancellationToken);
         Assert.True(wait.IsCompletedSuccessfully);
         await wait;
         Assert.Equal(before, log.FlushCount);
@@ -41,7 +41,7 @@ public sealed class FlushTests : LogTestBase
     public async Task Waiting_for_a_future_offset_completes_after_it_is_appended()
     {
         using var log = Open();
-        var wait = log.WaitForFlushAsync(0, TestContext.Current.CancellationToken).AsTask();
+        var wait = log.WaitForFlushAsync(1, TestContext.Current.CancellationToken).AsTask();
         Assert.False(wait.IsCompleted);
         Append(log, TestBatches.Build(1));
         await wait.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
