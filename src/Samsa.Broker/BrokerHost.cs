@@ -1,0 +1,201 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Samsa.Broker.Api;
+using Samsa.Broker.Configuration;
+using Samsa.Broker.Fetching;
+using Samsa.Broker.Handlers;
+using Samsa.Broker.Network;
+using Samsa.Broker.Producers;
+using Samsa.Broker.Replication;
+using Samsa.Broker.Security;
+using Samsa.Broker.Topics;
+using Samsa.Metadata;
+using Samsa.Storage;
+
+namespace Samsa.Broker;
+
+/// <summary>
+/// One Samsa node: storage, metadata, replica manager, handlers, and Kestrel serving the Kafka listeners plus the
+/// HTTP listener (/metrics, /health). Start with <see cref="StartAsync"/>; dispose to shut down gracefully
+/// (stop accepting, drain connections, flush and close every log cleanly).
+/// </summary>
+public sealed class BrokerHost : IAsyncDisposable
+{
+    private readonly WebApplication _web;
+    private readonly LogManager _logs;
+    private readonly LocalMetadataLog _metadata;
+    private readonly ReplicaManager _replicas;
+    private readonly ILogger _logger;
+    private int _disposed;
+
+    private BrokerHost(WebApplication web, LogManager logs, LocalMetadataLog metadata, ReplicaManager replicas,
+        IReadOnlyList<IPEndPoint> kafkaEndpoints, Uri? httpEndpoint, NodeInfo node, BrokerMetrics metrics, ILogger logger)
+    {
+        _web = web;
+        _logs = logs;
+        _metadata = metadata;
+        _replicas = replicas;
+        BoundEndpoints = kafkaEndpoints;
+        HttpEndpoint = httpEndpoint;
+        Node = node;
+        Metrics = metrics;
+        _logger = logger;
+    }
+
+    /// <summary>The Kafka listener endpoints actually bound (port 0 resolved), in listener order.</summary>
+    public IReadOnlyList<IPEndPoint> BoundEndpoints { get; }
+
+    public Uri? HttpEndpoint { get; }
+    public NodeInfo Node { get; }
+    public BrokerMetrics Metrics { get; }
+
+    /// <summary>"host:port" of the first Kafka listener, for clients' bootstrap.servers.</summary>
+    public string BootstrapServers => $"{Node.AdvertisedEndpoints[0].Host}:{Node.AdvertisedEndpoints[0].Port}";
+
+    public static async Task<BrokerHost> StartAsync(BrokerConfig config, ILoggerFactory loggerFactory, CancellationToken ct = default)
+    {
+        var logger = loggerFactory.CreateLogger<BrokerHost>();
+        var time = TimeProvider.System;
+        var metrics = new BrokerMetrics();
+
+        foreach (var dir in config.LogDirs) Directory.CreateDirectory(dir);
+        var metadataLog = LocalMetadataLog.Open(config.MetadataLogDir, loggerFactory.CreateLogger<LocalMetadataLog>());
+        var controller = new Controller(metadataLog, config.NodeId, loggerFactory.CreateLogger<Controller>());
+        var flush = config.LogFlushIntervalMessages <= 1
+            ? LogFlushPolicy.GroupCommit
+            : LogFlushPolicy.Interval(config.LogFlushIntervalMessages, config.LogFlushIntervalMs ?? long.MaxValue);
+        var logs = new LogManager(config.LogDirs, flush, time, loggerFactory);
+        var topicConfigs = new TopicConfigs(config, metadataLog);
+        var replicas = new ReplicaManager(logs, metadataLog, topicConfigs, config.NodeId, flush.Mode == LogFlushMode.GroupCommit,
+            loggerFactory.CreateLogger<ReplicaManager>());
+        replicas.Start();
+        logs.StartBackgroundTasks(TimeSpan.FromMilliseconds(config.LogRetentionCheckIntervalMs));
+
+        // Kestrel: one endpoint per Kafka listener with the Kafka connection handler, plus the HTTP listener.
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        var kafkaListenOptions = new List<ListenOptions>();
+        var limitsByPort = new Dictionary<ListenOptions, BrokerLimits>();
+        RequestDispatcher? dispatcher = null;
+        var kafkaListeners = config.Listeners.Where(l => !config.ControllerListenerNames.Contains(l.Name)).ToList();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = null;
+            foreach (var listener in kafkaListeners)
+            {
+                var address = listener.Address ?? (listener.Host is "" or "localhost" ? IPAddress.Loopback : ResolveHost(listener.Host));
+                kestrel.Listen(address, listener.Port, listen =>
+                {
+                    var limits = new BrokerLimits(config.SocketRequestMaxBytes, listener.Name);
+                    listen.Use(_ => connection =>
+                        new KafkaConnectionHandler(dispatcher!, limits, metrics, loggerFactory.CreateLogger<KafkaConnectionHandler>())
+                            .OnConnectedAsync(connection));
+                    kafkaListenOptions.Add(listen);
+                });
+            }
+            if (config.HttpListener is { } http)
+            {
+                var address = http.Host is "localhost" ? IPAddress.Loopback : IPAddress.TryParse(http.Host, out var ip) ? ip : IPAddress.Any;
+                kestrel.Listen(address, http.Port);
+            }
+        });
+        var web = builder.Build();
+        web.MapGet("/health", () => Results.Text("ok\n"));
+        web.MapGet("/metrics", () => Results.Text(metrics.RenderPrometheus(), "text/plain; version=0.0.4"));
+
+        // Bind first so port 0 resolves; handlers are wired before the first connection is read because the
+        // dispatcher is assigned before StartAsync returns and connections only start after it.
+        var bound = new List<IPEndPoint>();
+        var advertised = new List<BrokerEndpoint>();
+        var node = new NodeInfo(config.NodeId, config.ClusterId, config.Rack, advertised);
+        var topicCreator = new TopicCreator(controller, topicConfigs, config, loggerFactory.CreateLogger<TopicCreator>());
+        var producerIds = new ProducerIdManager(controller, config.NodeId);
+        var fetchSessions = new FetchSessionCache(1000, time);
+        var alteration = new ConfigAlteration(controller, topicConfigs);
+        IApiHandler[] handlers =
+        [
+            new ProduceHandler(replicas, metadataLog, topicConfigs, metrics),
+            new FetchHandler(replicas, metadataLog, fetchSessions, metrics, config.FetchMaxBytes),
+            new ListOffsetsHandler(replicas),
+            new MetadataHandler(metadataLog, node, topicCreator),
+            new CreateTopicsHandler(topicCreator, topicConfigs),
+            new DeleteTopicsHandler(controller),
+            new CreatePartitionsHandler(controller),
+            new DescribeConfigsHandler(metadataLog, topicConfigs, config, node),
+            new AlterConfigsHandler(alteration),
+            new IncrementalAlterConfigsHandler(alteration),
+            new DescribeClusterHandler(metadataLog, node),
+            new DeleteRecordsHandler(replicas),
+            new DescribeLogDirsHandler(replicas, config),
+            new InitProducerIdHandler(producerIds),
+        ];
+        var table = new List<IApiHandler>(handlers);
+        RequestDispatcher? built = null;
+        table.Add(new ApiVersionsHandler(() => built!.SupportedVersions()));
+        built = new RequestDispatcher(table, AllowAllAuthorizer.Instance, metrics, loggerFactory.CreateLogger<RequestDispatcher>());
+        dispatcher = built;
+
+        await web.StartAsync(ct).ConfigureAwait(false);
+
+        for (int i = 0; i < kafkaListeners.Count; i++)
+        {
+            var listener = kafkaListeners[i];
+            var endpoint = (IPEndPoint)kafkaListenOptions[i].EndPoint;
+            bound.Add(endpoint);
+            var adv = config.AdvertisedListeners.FirstOrDefault(a => a.Name == listener.Name);
+            string host = adv is not null && adv.Host.Length > 0 && !adv.IsWildcard ? adv.Host
+                : listener.IsWildcard || listener.Host.Length == 0 ? Dns.GetHostName() : listener.Host;
+            int port = adv is not null && adv.Port != 0 ? adv.Port : endpoint.Port;
+            advertised.Add(new BrokerEndpoint(listener.Name, host, port, listener.SecurityProtocol.ToKafkaName()));
+        }
+        Uri? httpUri = null;
+        var addresses = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+        if (config.HttpListener is not null && addresses is not null)
+        {
+            var httpAddress = addresses.FirstOrDefault(a => a.StartsWith("http", StringComparison.Ordinal));
+            if (httpAddress is not null) httpUri = new Uri(httpAddress);
+        }
+
+        await controller.RegisterBrokerAsync(new RegisterBrokerRecord(config.NodeId, [.. advertised], config.Rack, Guid.NewGuid()), ct).ConfigureAwait(false);
+        logger.LogInformation("Samsa node {NodeId} (cluster {ClusterId}) serving Kafka on {Endpoints}, HTTP on {Http}; data in {LogDirs}",
+            config.NodeId, config.ClusterId, string.Join(", ", advertised.Select(a => $"{a.Name}://{a.Host}:{a.Port}")),
+            httpUri?.ToString() ?? "(off)", string.Join(", ", config.LogDirs));
+        return new BrokerHost(web, logs, metadataLog, replicas, bound, httpUri, node, metrics, logger);
+    }
+
+    private static IPAddress ResolveHost(string host)
+    {
+        var addresses = Dns.GetHostAddresses(host);
+        return addresses.FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) ?? addresses[0];
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _logger.LogInformation("Shutting down: closing listeners and connections");
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _web.StopAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        await _web.DisposeAsync().ConfigureAwait(false);
+        _replicas.Dispose();
+        _logs.Dispose();
+        await _metadata.DisposeAsync().ConfigureAwait(false);
+        _logger.LogInformation("Shutdown complete: logs flushed and closed cleanly");
+    }
+}

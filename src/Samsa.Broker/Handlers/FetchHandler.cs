@@ -1,0 +1,247 @@
+// Fetch (key 1), versions 4-16.
+// Consumers read up to the high watermark (read_committed: the last stable offset, equal until transactions land).
+// Long poll: when fewer than min_bytes are available the request waits up to max_wait_ms for any fetched partition's
+// high watermark to move. Limits: max_bytes for the response and partition_max_bytes per partition, except that the
+// first partition with data returns at least one whole batch (KIP-74) so a consumer never stalls on a large batch.
+// Fetch sessions (KIP-227, v7+): full and incremental fetches; incremental responses carry only partitions with
+// records or with a changed high watermark / log start offset / error. Topic ids from v13.
+// CurrentLeaderEpoch (v9+) is checked: older → FENCED_LEADER_EPOCH, newer → UNKNOWN_LEADER_EPOCH.
+// Follower fetches (replica id ≥ 0) arrive with the cluster issue; until then they get a top-level
+// NOT_LEADER_OR_FOLLOWER.
+// Authorization: READ on the topic.
+using Samsa.Broker.Api;
+using Samsa.Broker.Fetching;
+using Samsa.Broker.Replication;
+using Samsa.Broker.Security;
+using Samsa.Metadata;
+using Samsa.Protocol;
+using Samsa.Protocol.Messages;
+using Samsa.Storage;
+using PartitionData = Samsa.Protocol.Messages.FetchResponse.PartitionData;
+
+namespace Samsa.Broker.Handlers;
+
+public sealed class FetchHandler(ReplicaManager replicas, IMetadataLog metadata, FetchSessionCache sessions, BrokerMetrics metrics, int fetchMaxBytes)
+    : ApiHandler<FetchRequest, FetchResponse>
+{
+    private const int MaxWaitCapMs = 30_000;
+
+    public override ApiKey ApiKey => ApiKey.Fetch;
+    public override VersionRange Versions => new(4, 16);
+
+    private sealed record Target(string Topic, Guid TopicId, int Partition, long FetchOffset, int MaxBytes, int CurrentLeaderEpoch, SessionPartition? Cached);
+
+    protected override async ValueTask<FetchResponse?> HandleAsync(RequestContext context, FetchRequest request, CancellationToken cancellationToken)
+    {
+        short version = context.ApiVersion;
+        int replicaId = version >= 15 ? request.ReplicaState.ReplicaId : request.ReplicaId;
+        if (replicaId >= 0)
+            return new FetchResponse { ErrorCode = (short)ErrorCode.NotLeaderOrFollower };
+
+        // Resolve the session and the partitions to read.
+        FetchSession? session = null;
+        bool incremental = false;
+        List<Target> targets;
+        var image = metadata.Image;
+        if (version >= 7 && request.SessionId != 0)
+        {
+            session = sessions.Get(request.SessionId);
+            if (session is null)
+                return new FetchResponse { ErrorCode = (short)ErrorCode.FetchSessionIdNotFound };
+            if (request.SessionEpoch == -1 || request.SessionEpoch == 0)
+            {
+                sessions.Remove(session.Id);
+                session = request.SessionEpoch == 0 ? sessions.TryCreate() : null;
+            }
+            else
+            {
+                lock (session.Lock)
+                {
+                    if (request.SessionEpoch != session.NextEpoch)
+                        return new FetchResponse { ErrorCode = (short)ErrorCode.InvalidFetchSessionEpoch };
+                    incremental = true;
+                }
+            }
+        }
+        else if (version >= 7 && request.SessionEpoch == 0)
+        {
+            session = sessions.TryCreate();
+        }
+
+        var unknownTopicIds = new List<(Guid Id, int Partition)>();
+        if (incremental)
+        {
+            lock (session!.Lock)
+            {
+                foreach (var forgotten in request.ForgottenTopicsData)
+                {
+                    string? name = version >= 13 ? image.TopicsById.GetValueOrDefault(forgotten.TopicId)?.Name : forgotten.Topic;
+                    foreach (int p in forgotten.Partitions)
+                        session.Partitions.RemoveAll(sp => sp.Partition == p && (sp.Topic == name || (version >= 13 && sp.TopicId == forgotten.TopicId)));
+                }
+                foreach (var (topic, topicId, p) in Requested(request, version, image, unknownTopicIds))
+                {
+                    var cached = session.Find(topic, p.Partition);
+                    if (cached is null)
+                    {
+                        cached = new SessionPartition(topic, topicId, p.Partition);
+                        session.Partitions.Add(cached);
+                    }
+                    cached.FetchOffset = p.FetchOffset;
+                    cached.MaxBytes = p.PartitionMaxBytes;
+                    cached.CurrentLeaderEpoch = p.CurrentLeaderEpoch;
+                }
+                targets = session.Partitions.Select(sp => new Target(sp.Topic, sp.TopicId, sp.Partition, sp.FetchOffset, sp.MaxBytes, sp.CurrentLeaderEpoch, sp)).ToList();
+                session.AdvanceEpoch();
+                session.LastUsedMs = sessions.NowMs;
+            }
+        }
+        else
+        {
+            targets = [];
+            foreach (var (topic, topicId, p) in Requested(request, version, image, unknownTopicIds))
+            {
+                SessionPartition? cached = null;
+                if (session is not null)
+                {
+                    cached = new SessionPartition(topic, topicId, p.Partition)
+                    {
+                        FetchOffset = p.FetchOffset, MaxBytes = p.PartitionMaxBytes, CurrentLeaderEpoch = p.CurrentLeaderEpoch,
+                    };
+                    session.Partitions.Add(cached);
+                }
+                targets.Add(new Target(topic, topicId, p.Partition, p.FetchOffset, p.PartitionMaxBytes, p.CurrentLeaderEpoch, cached));
+            }
+        }
+
+        int maxBytes = Math.Min(request.MaxBytes <= 0 ? fetchMaxBytes : request.MaxBytes, fetchMaxBytes);
+        int maxWait = Math.Clamp(request.MaxWaitMs, 0, MaxWaitCapMs);
+        long deadline = Environment.TickCount64 + maxWait;
+        List<(Target Target, PartitionData Data)> results;
+        while (true)
+        {
+            results = ReadAll(context, targets, maxBytes, out long bytes, out bool anyError, out var waitOn);
+            long remaining = deadline - Environment.TickCount64;
+            if (bytes >= Math.Max(1, request.MinBytes) || anyError || remaining <= 0 || waitOn.Count == 0 || cancellationToken.IsCancellationRequested)
+                break;
+            waitOn.Add(Task.Delay(TimeSpan.FromMilliseconds(remaining), cancellationToken));
+            await Task.WhenAny(waitOn).ConfigureAwait(false);
+        }
+
+        var response = new FetchResponse { SessionId = session?.Id ?? 0 };
+        foreach (var (id, partition) in unknownTopicIds)
+            AddPartition(response, version, "", id, new PartitionData { PartitionIndex = partition, ErrorCode = (short)ErrorCode.UnknownTopicId, HighWatermark = -1 });
+        foreach (var (target, data) in results)
+        {
+            var cached = target.Cached;
+            if (incremental && cached is not null)
+            {
+                bool changed = data.Records is { Length: > 0 } || data.ErrorCode != 0
+                    || data.HighWatermark != cached.LastHighWatermark || data.LogStartOffset != cached.LastLogStartOffset
+                    || data.LastStableOffset != cached.LastStableOffset;
+                if (!changed) continue;
+            }
+            if (cached is not null)
+            {
+                cached.LastHighWatermark = data.HighWatermark;
+                cached.LastLogStartOffset = data.LogStartOffset;
+                cached.LastStableOffset = data.LastStableOffset;
+            }
+            if (data.Records is { Length: > 0 } r) metrics.TopicBytesOut(target.Topic, r.Length);
+            AddPartition(response, version, target.Topic, target.TopicId, data);
+        }
+        return response;
+    }
+
+    private static IEnumerable<(string Topic, Guid TopicId, FetchRequest.FetchPartition Partition)> Requested(
+        FetchRequest request, short version, MetadataImage image, List<(Guid, int)> unknownTopicIds)
+    {
+        foreach (var topic in request.Topics)
+        {
+            string name;
+            Guid id;
+            if (version >= 13)
+            {
+                var t = image.TopicsById.GetValueOrDefault(topic.TopicId);
+                if (t is null)
+                {
+                    foreach (var p in topic.Partitions) unknownTopicIds.Add((topic.TopicId, p.Partition));
+                    continue;
+                }
+                (name, id) = (t.Name, t.TopicId);
+            }
+            else
+            {
+                name = topic.Topic;
+                id = image.Topic(name)?.TopicId ?? Guid.Empty;
+            }
+            foreach (var p in topic.Partitions) yield return (name, id, p);
+        }
+    }
+
+    private List<(Target, PartitionData)> ReadAll(RequestContext context, List<Target> targets, int maxBytes,
+        out long totalBytes, out bool anyError, out List<Task> waitOn)
+    {
+        var results = new List<(Target, PartitionData)>(targets.Count);
+        waitOn = [];
+        totalBytes = 0;
+        anyError = false;
+        int remaining = maxBytes;
+        var authorized = new Dictionary<string, bool>(StringComparer.Ordinal);
+        foreach (var target in targets)
+        {
+            var data = new PartitionData { PartitionIndex = target.Partition, HighWatermark = -1, LastStableOffset = -1, LogStartOffset = -1 };
+            results.Add((target, data));
+            if (!authorized.TryGetValue(target.Topic, out bool ok))
+                authorized[target.Topic] = ok = context.Authorize(AclOperation.Read, ResourceType.Topic, target.Topic);
+            if (!ok)
+            {
+                data.ErrorCode = (short)ErrorCode.TopicAuthorizationFailed;
+                anyError = true;
+                continue;
+            }
+            var partition = replicas.Get(target.Topic, target.Partition);
+            if (partition is null || (target.TopicId != Guid.Empty && partition.TopicId != target.TopicId))
+            {
+                data.ErrorCode = (short)(context.ApiVersion >= 13 && partition is not null ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition);
+                anyError = true;
+                continue;
+            }
+            if (target.CurrentLeaderEpoch >= 0 && target.CurrentLeaderEpoch != partition.LeaderEpoch)
+            {
+                data.ErrorCode = (short)(target.CurrentLeaderEpoch < partition.LeaderEpoch ? ErrorCode.FencedLeaderEpoch : ErrorCode.UnknownLeaderEpoch);
+                anyError = true;
+                continue;
+            }
+            long hw = partition.HighWatermark;
+            int limit = Math.Min(target.MaxBytes, remaining);
+            var read = partition.Log.Read(target.FetchOffset, limit, hw, minOneBatch: totalBytes == 0);
+            data.HighWatermark = hw;
+            data.LastStableOffset = hw;
+            data.LogStartOffset = read.LogStartOffset;
+            if (read.Error == ReadError.OffsetOutOfRange)
+            {
+                data.ErrorCode = (short)ErrorCode.OffsetOutOfRange;
+                anyError = true;
+                continue;
+            }
+            data.Records = read.Records;
+            totalBytes += read.Records.Length;
+            remaining = Math.Max(0, remaining - read.Records.Length);
+            if (read.Records.Length == 0) waitOn.Add(partition.DataArrived);
+        }
+        return results;
+    }
+
+    private static void AddPartition(FetchResponse response, short version, string topic, Guid topicId, PartitionData data)
+    {
+        var last = response.Responses.Count > 0 ? response.Responses[^1] : null;
+        bool same = last is not null && (version >= 13 ? last.TopicId == topicId : last.Topic == topic);
+        if (!same)
+        {
+            last = new FetchResponse.FetchableTopicResponse { Topic = topic, TopicId = topicId };
+            response.Responses.Add(last);
+        }
+        last!.Partitions.Add(data);
+    }
+}

@@ -1,0 +1,125 @@
+// Produce (key 0), versions 3-11 (message format v2 only; Kafka 4 also dropped v0-2).
+// Per partition: WRITE authorization, topic/partition existence, then the batch is validated at the edge without
+// per-record work for compressed batches (framing, magic 2 — v0/v1 message sets answer
+// UNSUPPORTED_FOR_MESSAGE_FORMAT —, CRC-32C, exactly one batch (v3+ rule), record count, producer fields,
+// max.message.bytes → MESSAGE_TOO_LARGE), then appended as opaque bytes with offsets patched in place.
+// acks: 0 (no response), 1 and -1 (answered after the group-commit fsync when the flush policy says so; on a
+// single node the ISR is this node, so 1 and -1 are equally durable). Other values → INVALID_REQUIRED_ACKS.
+// Idempotent producer: duplicates of one of the last five batches are acknowledged with their original offsets and
+// not appended again; sequence gaps → OUT_OF_ORDER_SEQUENCE_NUMBER; stale epochs → INVALID_PRODUCER_EPOCH.
+// Transactional produce arrives with the transactions issue; until then such requests get INVALID_TXN_STATE
+// with a message saying so.
+using System.Runtime.InteropServices;
+using Samsa.Broker.Api;
+using Samsa.Broker.Replication;
+using Samsa.Broker.Security;
+using Samsa.Broker.Topics;
+using Samsa.Metadata;
+using Samsa.Protocol;
+using Samsa.Protocol.Messages;
+using Samsa.Protocol.Records;
+using Samsa.Storage;
+using PartitionResponse = Samsa.Protocol.Messages.ProduceResponse.PartitionProduceResponse;
+
+namespace Samsa.Broker.Handlers;
+
+public sealed class ProduceHandler(ReplicaManager replicas, IMetadataLog metadata, TopicConfigs topicConfigs, BrokerMetrics metrics)
+    : ApiHandler<ProduceRequest, ProduceResponse>
+{
+    public override ApiKey ApiKey => ApiKey.Produce;
+    public override VersionRange Versions => new(3, 11);
+
+    protected override async ValueTask<ProduceResponse?> HandleAsync(RequestContext context, ProduceRequest request, CancellationToken cancellationToken)
+    {
+        var response = new ProduceResponse();
+        var pending = new List<(PartitionResponse Response, Task<AppendResult> Append, Partition Partition, long Bytes)>();
+        bool validAcks = request.Acks is 0 or 1 or -1;
+
+        foreach (var topicData in request.TopicData)
+        {
+            var topicResponse = new ProduceResponse.TopicProduceResponse { Name = topicData.Name };
+            response.Responses.Add(topicResponse);
+            bool authorized = context.Authorize(AclOperation.Write, ResourceType.Topic, topicData.Name);
+            var topic = metadata.Image.Topic(topicData.Name);
+            LogConfig? config = null;
+            foreach (var partitionData in topicData.PartitionData)
+            {
+                var result = new PartitionResponse { Index = partitionData.Index, BaseOffset = -1 };
+                topicResponse.PartitionResponses.Add(result);
+                ErrorCode error = ErrorCode.None;
+                string? message = null;
+                Partition? partition = null;
+                if (!validAcks) error = ErrorCode.InvalidRequiredAcks;
+                else if (!authorized) error = ErrorCode.TopicAuthorizationFailed;
+                else if (request.TransactionalId is not null)
+                    (error, message) = (ErrorCode.InvalidTxnState, "Transactional produce is not supported yet.");
+                else if (topic is null || partitionData.Index < 0 || partitionData.Index >= topic.Partitions.Length
+                         || (partition = replicas.Get(topicData.Name, partitionData.Index)) is null)
+                    error = ErrorCode.UnknownTopicOrPartition;
+                else if (partitionData.Records is not { } records || records.IsEmpty)
+                    (error, message) = (ErrorCode.InvalidRecord, "No records.");
+                else
+                {
+                    config ??= topicConfigs.Effective(topicData.Name);
+                    var validation = RecordBatchReader.ValidateProducePayload(records,
+                        new RecordValidationOptions { MaxBatchSize = config.MaxMessageBytes });
+                    if (validation != RecordBatchError.None)
+                    {
+                        error = (ErrorCode)validation.ToKafkaErrorCode();
+                        message = validation switch
+                        {
+                            RecordBatchError.UnsupportedMagic => "Message format v0/v1 is not supported; use a client that writes record batches v2.",
+                            RecordBatchError.BatchTooLarge => $"The record batch exceeds max.message.bytes ({config.MaxMessageBytes}).",
+                            _ => $"Invalid record batch: {validation}.",
+                        };
+                    }
+                }
+
+                if (error != ErrorCode.None || partition is null)
+                {
+                    result.ErrorCode = (short)error;
+                    result.ErrorMessage = message;
+                    continue;
+                }
+                // The request frame is owned by this request until the response is written, so the batch can be
+                // patched in place (base offset, leader epoch, LogAppendTime).
+                var writable = MemoryMarshal.AsMemory(partitionData.Records!.Value);
+                pending.Add((result, partition.AppendAsLeaderAsync(writable, cancellationToken).AsTask(), partition, writable.Length));
+            }
+        }
+
+        foreach (var (result, append, partition, bytes) in pending)
+        {
+            AppendResult appended;
+            try
+            {
+                appended = await append.ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                result.ErrorCode = (short)ErrorCode.KafkaStorageError;
+                continue;
+            }
+            result.ErrorCode = (short)MapError(appended.Error);
+            result.LogStartOffset = appended.LogStartOffset;
+            if (appended.IsSuccess)
+            {
+                result.BaseOffset = appended.BaseOffset;
+                result.LogAppendTimeMs = appended.LogAppendTime;
+                if (!appended.Duplicate) metrics.TopicBytesIn(partition.Topic, bytes, appended.RecordCount);
+            }
+        }
+        return request.Acks == 0 ? null : response;
+    }
+
+    private static ErrorCode MapError(AppendError error) => error switch
+    {
+        AppendError.None => ErrorCode.None,
+        AppendError.OutOfOrderSequence => ErrorCode.OutOfOrderSequenceNumber,
+        AppendError.InvalidProducerEpoch => ErrorCode.InvalidProducerEpoch,
+        AppendError.CorruptMessage => ErrorCode.CorruptMessage,
+        AppendError.MessageTooLarge => ErrorCode.MessageTooLarge,
+        AppendError.OffsetOutOfRange => ErrorCode.OffsetOutOfRange,
+        _ => ErrorCode.KafkaStorageError,
+    };
+}

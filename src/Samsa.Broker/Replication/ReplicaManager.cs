@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Samsa.Broker.Topics;
+using Samsa.Metadata;
+using Samsa.Storage;
+
+namespace Samsa.Broker.Replication;
+
+/// <summary>
+/// Hosts the partitions whose replicas are on this node, following the metadata image: it opens logs for new
+/// partitions, applies topic config changes, and deletes logs of removed topics (Kafka's metadata publisher).
+/// Produce and Fetch go through it; it knows nothing of the wire.
+/// </summary>
+public sealed class ReplicaManager : IDisposable
+{
+    private readonly ConcurrentDictionary<(string Topic, int Partition), Partition> _partitions = new();
+    private readonly LogManager _logs;
+    private readonly IMetadataLog _metadata;
+    private readonly TopicConfigs _configs;
+    private readonly int _nodeId;
+    private readonly bool _flushOnAck;
+    private readonly ILogger _logger;
+    private readonly object _applyLock = new();
+
+    public ReplicaManager(LogManager logs, IMetadataLog metadata, TopicConfigs configs, int nodeId, bool flushOnAck, ILogger<ReplicaManager> logger)
+    {
+        _logs = logs;
+        _metadata = metadata;
+        _configs = configs;
+        _nodeId = nodeId;
+        _flushOnAck = flushOnAck;
+        _logger = logger;
+        metadata.Applied += OnMetadataApplied;
+    }
+
+    public bool FlushOnAck => _flushOnAck;
+
+    public IEnumerable<Partition> Partitions => _partitions.Values;
+
+    public Partition? Get(string topic, int partition) => _partitions.GetValueOrDefault((topic, partition));
+
+    /// <summary>Opens every partition in the current image and removes logs of topics that no longer exist.</summary>
+    public void Start()
+    {
+        lock (_applyLock)
+        {
+            Reconcile(_metadata.Image);
+            var live = _metadata.Image.TopicsByName;
+            foreach (var (topic, partition) in _logs.AllPartitions().ToList())
+                if (!live.TryGetValue(topic, out var t) || partition >= t.Partitions.Length)
+                {
+                    _logger.LogInformation("Deleting log of {Topic}-{Partition}: the topic no longer exists", topic, partition);
+                    _logs.Delete(topic, partition);
+                }
+        }
+    }
+
+    private void OnMetadataApplied(MetadataImage image, IReadOnlyList<MetadataRecord> records)
+    {
+        lock (_applyLock)
+        {
+            Reconcile(image);
+            foreach (var topic in records.OfType<ConfigRecord>()
+                         .Where(r => r.ResourceType == ConfigResourceType.Topic).Select(r => r.ResourceName).Distinct())
+            {
+                var config = _configs.Effective(topic);
+                foreach (var p in _partitions.Values.Where(p => p.Topic == topic)) p.Log.UpdateConfig(config);
+            }
+        }
+    }
+
+    private void Reconcile(MetadataImage image)
+    {
+        foreach (var topic in image.TopicsByName.Values)
+        {
+            LogConfig? config = null;
+            foreach (var p in topic.Partitions)
+            {
+                if (!p.Replicas.Contains(_nodeId)) continue;
+                if (_partitions.TryGetValue((topic.Name, p.PartitionId), out var existing))
+                {
+                    if (existing.TopicId == topic.TopicId)
+                    {
+                        existing.LeaderEpoch = p.LeaderEpoch;
+                        continue;
+                    }
+                    RemovePartition(existing); // same name, new topic id: the old topic was deleted
+                }
+                config ??= _configs.Effective(topic.Name);
+                var log = _logs.GetOrCreate(topic.Name, p.PartitionId, config, topic.TopicId);
+                var partition = new Partition(topic.Name, topic.TopicId, p.PartitionId, log, _flushOnAck) { LeaderEpoch = p.LeaderEpoch };
+                if (log.HighWatermark < log.LogEndOffset) log.HighWatermark = log.LogEndOffset; // single node: what survived is durable
+                _partitions[(topic.Name, p.PartitionId)] = partition;
+            }
+        }
+        foreach (var partition in _partitions.Values.ToList())
+        {
+            var topic = image.TopicsByName.GetValueOrDefault(partition.Topic);
+            if (topic is null || topic.TopicId != partition.TopicId || partition.Index >= topic.Partitions.Length)
+                RemovePartition(partition);
+        }
+    }
+
+    private void RemovePartition(Partition partition)
+    {
+        if (!_partitions.TryRemove(((partition.Topic, partition.Index)), out _)) return;
+        partition.WakeWaiters();
+        _logs.Delete(partition.Topic, partition.Index);
+        _logger.LogInformation("Removed partition {Topic}-{Partition}", partition.Topic, partition.Index);
+    }
+
+    public void Dispose() => _metadata.Applied -= OnMetadataApplied;
+}
