@@ -67,7 +67,7 @@ public sealed class BrokerHost : IAsyncDisposable
         var metrics = new BrokerMetrics();
 
         foreach (var dir in config.LogDirs) Directory.CreateDirectory(dir);
-        var metadataLog = LocalMetadataLog.Open(config.MetadataLogDir, loggerFactory.CreateLogger<LocalMetadataLog>());
+        var metadataLog = LocalMetadataLog.Open(Path.Combine(config.MetadataLogDir, "__cluster_metadata-0"), loggerFactory.CreateLogger<LocalMetadataLog>());
         var controller = new Controller(metadataLog, config.NodeId, loggerFactory.CreateLogger<Controller>());
         var flush = config.LogFlushIntervalMessages <= 1
             ? LogFlushPolicy.GroupCommit
