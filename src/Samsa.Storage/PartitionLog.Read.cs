@@ -12,6 +12,8 @@ public sealed partial class PartitionLog
     {
         for (int attempt = 0; ; attempt++)
         {
+            // Segment list first: retention publishes the log start before the list, so this log start covers the list.
+            var segments = _segments;
             long logStart = LogStartOffset;
             long logEnd = LogEndOffset;
             long hw = HighWatermark;
@@ -19,7 +21,6 @@ public sealed partial class PartitionLog
                 return new ReadResult(ReadError.OffsetOutOfRange, ReadOnlyMemory<byte>.Empty, logStart, logEnd, hw);
             if (startOffset == logEnd || startOffset >= maxOffsetExclusive || maxBytes <= 0 && !minOneBatch)
                 return new ReadResult(ReadError.None, ReadOnlyMemory<byte>.Empty, logStart, logEnd, hw);
-            var segments = _segments;
             try
             {
                 for (int i = FloorSegment(segments, startOffset); i < segments.Length; i++)
@@ -27,6 +28,8 @@ public sealed partial class PartitionLog
                     var records = segments[i].Read(startOffset, maxBytes, maxOffsetExclusive, minOneBatch);
                     if (records is { } r) return new ReadResult(ReadError.None, r, logStart, logEnd, hw);
                 }
+                // A roll published after our snapshot may hold the offset: look again with the new list.
+                if (attempt < 2 && !ReferenceEquals(segments, _segments)) continue;
                 return new ReadResult(ReadError.None, ReadOnlyMemory<byte>.Empty, logStart, logEnd, hw);
             }
             catch (ObjectDisposedException) when (attempt == 0)

@@ -115,8 +115,9 @@ public sealed partial class PartitionLog
     {
         var segments = _segments;
         var doomed = segments[..count];
+        // Log start moves before the segment list so a reader that sees the new list also sees the new log start.
+        if (segments[count].BaseOffset > _logStartOffset) SetLogStartOffset(segments[count].BaseOffset);
         _segments = segments[count..];
-        if (_segments[0].BaseOffset > _logStartOffset) SetLogStartOffset(_segments[0].BaseOffset);
         long delay = _config.FileDeleteDelayMs;
         foreach (var s in doomed)
         {
