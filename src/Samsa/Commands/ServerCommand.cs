@@ -69,22 +69,18 @@ internal static class ServerCommand
         using var shutdown = new ShutdownSignal();
         try
         {
-            // TODO: BrokerHost is being written concurrently (src/Samsa.Broker/BrokerHost.cs); enable when it exists.
-            // await using var node = await Samsa.Broker.BrokerHost.StartAsync(config, loggerFactory, shutdown.Token).ConfigureAwait(false);
-            // logger.LogInformation("Samsa node {NodeId} started in cluster {ClusterId}, listening on {Endpoints}",
-            //     config.NodeId, config.ClusterId, string.Join(", ", node.BoundEndpoints));
-            logger.LogWarning("BrokerHost is not available in this build; waiting for a shutdown signal");
-
-            try
+            var node = await Samsa.Broker.BrokerHost.StartAsync(config, loggerFactory, shutdown.Token).ConfigureAwait(false);
+            await using (node.ConfigureAwait(false))
             {
-                await Task.Delay(Timeout.Infinite, shutdown.Token).ConfigureAwait(false);
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, shutdown.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                logger.LogInformation("Received {Signal}, shutting down: flushing and closing logs", shutdown.Received);
             }
-            catch (OperationCanceledException)
-            {
-            }
-
-            logger.LogInformation("Received {Signal}, shutting down: flushing and closing logs", shutdown.Received);
-            // await node.DisposeAsync().ConfigureAwait(false);
             logger.LogInformation("Samsa node {NodeId} stopped", config.NodeId);
             return 0;
         }
