@@ -2,8 +2,6 @@ using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -82,10 +80,8 @@ public sealed class BrokerHost : IAsyncDisposable
         // Kestrel: one endpoint per Kafka listener with the Kafka connection handler, plus the HTTP listener.
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggerFactory);
-        builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         var kafkaListenOptions = new List<ListenOptions>();
-        var limitsByPort = new Dictionary<ListenOptions, BrokerLimits>();
+        ListenOptions? httpListenOptions = null;
         RequestDispatcher? dispatcher = null;
         var kafkaListeners = config.Listeners.Where(l => !config.ControllerListenerNames.Contains(l.Name)).ToList();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -107,7 +103,7 @@ public sealed class BrokerHost : IAsyncDisposable
             if (config.HttpListener is { } http)
             {
                 var address = http.Host is "localhost" ? IPAddress.Loopback : IPAddress.TryParse(http.Host, out var ip) ? ip : IPAddress.Any;
-                kestrel.Listen(address, http.Port);
+                kestrel.Listen(address, http.Port, listen => httpListenOptions = listen);
             }
         });
         var web = builder.Build();
@@ -159,13 +155,9 @@ public sealed class BrokerHost : IAsyncDisposable
             int port = adv is not null && adv.Port != 0 ? adv.Port : endpoint.Port;
             advertised.Add(new BrokerEndpoint(listener.Name, host, port, listener.SecurityProtocol.ToKafkaName()));
         }
-        Uri? httpUri = null;
-        var addresses = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
-        if (config.HttpListener is not null && addresses is not null)
-        {
-            var httpAddress = addresses.FirstOrDefault(a => a.StartsWith("http", StringComparison.Ordinal));
-            if (httpAddress is not null) httpUri = new Uri(httpAddress);
-        }
+        Uri? httpUri = httpListenOptions?.EndPoint is IPEndPoint httpEndpoint
+            ? new Uri($"http://{(httpEndpoint.Address.Equals(IPAddress.Any) ? "127.0.0.1" : httpEndpoint.Address.ToString())}:{httpEndpoint.Port}/")
+            : null;
 
         await controller.RegisterBrokerAsync(new RegisterBrokerRecord(config.NodeId, [.. advertised], config.Rack, Guid.NewGuid()), ct).ConfigureAwait(false);
         logger.LogInformation("Samsa node {NodeId} (cluster {ClusterId}) serving Kafka on {Endpoints}, HTTP on {Http}; data in {LogDirs}",

@@ -112,8 +112,18 @@ public sealed class RequestDispatcher
         }
         _metrics.RecordRequest(header.ApiKey, System.Diagnostics.Stopwatch.GetElapsedTime(started));
 
-        if (body is not null)
+        if (body is null) return DispatchOutcome.Continue;
+        try
+        {
             KafkaFrames.WriteResponse(output, header.ApiKey, header.ApiVersion, header.CorrelationId, body);
+        }
+        catch (ProtocolException e)
+        {
+            // A handler filled a field the negotiated version cannot carry: a Samsa bug, never the client's fault.
+            _logger.LogError(e, "Unexpected error encoding the {Api} v{Version} response for {Remote}; closing the connection",
+                header.ApiKey, header.ApiVersion, session.RemoteEndPoint);
+            return DispatchOutcome.Close;
+        }
         return DispatchOutcome.Continue;
     }
 }

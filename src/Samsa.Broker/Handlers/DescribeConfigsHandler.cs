@@ -117,7 +117,6 @@ public sealed class DescribeConfigsHandler(IMetadataLog metadata, TopicConfigs t
         Value = entry.Sensitive ? null : entry.Value,
         ReadOnly = entry.ReadOnly,
         ConfigSource = (sbyte)entry.Source,
-        IsDefault = entry.Source == ConfigSource.DefaultConfig,
         IsSensitive = entry.Sensitive,
         ConfigType = (sbyte)entry.Type,
         Documentation = includeDocumentation ? entry.Documentation : null,

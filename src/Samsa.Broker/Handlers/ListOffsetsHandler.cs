@@ -43,7 +43,7 @@ public sealed class ListOffsetsHandler(ReplicaManager replicas) : ApiHandler<Lis
                     var (offset, timestamp) = Lookup(partition, p.Timestamp, request.ReplicaId >= 0);
                     result.Offset = offset;
                     result.Timestamp = timestamp;
-                    result.LeaderEpoch = offset >= 0 ? partition.LeaderEpoch : -1;
+                    if (context.ApiVersion >= 4) result.LeaderEpoch = offset >= 0 ? partition.LeaderEpoch : -1;
                 }
             }
         }
