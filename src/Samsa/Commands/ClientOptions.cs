@@ -1,0 +1,265 @@
+using System.CommandLine;
+using Confluent.Kafka;
+
+namespace Samsa.Commands;
+
+/// <summary>
+/// Options shared by every client verb (topic, produce, consume): where the cluster is, extra librdkafka settings,
+/// request timeout and verbosity. Each verb gets its own instances (System.CommandLine symbols are per command).
+/// </summary>
+internal sealed class ClientOptions
+{
+    public const string DefaultBootstrapServer = "127.0.0.1:9092";
+    public const string BootstrapEnvironmentVariable = "SAMSA_BOOTSTRAP_SERVER";
+
+    public Option<string> Bootstrap { get; } = new("--bootstrap-server", "-b")
+    {
+        Description = $"Broker(s) to connect to, host:port[,host:port...]. Default: ${BootstrapEnvironmentVariable} or {DefaultBootstrapServer}.",
+        HelpName = "host:port",
+        DefaultValueFactory = _ => DefaultBootstrap(),
+    };
+
+    public Option<string[]> ClientConfig { get; } = new("--client-config", "-X")
+    {
+        Description = "Extra librdkafka client property (repeatable), e.g. -X security.protocol=SASL_PLAINTEXT.",
+        HelpName = "key=value",
+        Arity = ArgumentArity.ZeroOrMore,
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public Option<int> TimeoutSeconds { get; } = new("--timeout")
+    {
+        Description = "Seconds to wait for the cluster to answer a request.",
+        HelpName = "seconds",
+        DefaultValueFactory = _ => 10,
+    };
+
+    public Option<bool> Verbose { get; } = new("--verbose", "-v")
+    {
+        Description = "Show the Kafka client library's own log lines on stderr.",
+    };
+
+    public static string DefaultBootstrap()
+    {
+        var fromEnvironment = Environment.GetEnvironmentVariable(BootstrapEnvironmentVariable);
+        return string.IsNullOrWhiteSpace(fromEnvironment) ? DefaultBootstrapServer : fromEnvironment.Trim();
+    }
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Bootstrap);
+        command.Options.Add(ClientConfig);
+        command.Options.Add(TimeoutSeconds);
+        command.Options.Add(Verbose);
+    }
+
+    /// <summary>Reads the shared options; invalid values become a <see cref="CliException"/> with the usage exit code.</summary>
+    public ClientSettings Bind(ParseResult parseResult)
+    {
+        var bootstrap = parseResult.GetValue(Bootstrap);
+        if (string.IsNullOrWhiteSpace(bootstrap))
+        {
+            throw CliException.Usage("--bootstrap-server must not be empty");
+        }
+
+        int timeout = parseResult.GetValue(TimeoutSeconds);
+        if (timeout <= 0)
+        {
+            throw CliException.Usage("--timeout must be a positive number of seconds");
+        }
+
+        var extra = KeyValueArgs.Parse(parseResult.GetValue(ClientConfig) ?? [], "--client-config");
+        return new ClientSettings(bootstrap.Trim(), extra, TimeSpan.FromSeconds(timeout), parseResult.GetValue(Verbose));
+    }
+}
+
+/// <summary>Resolved client options, and the librdkafka configuration every client verb starts from.</summary>
+internal sealed record ClientSettings(string BootstrapServers, IReadOnlyList<KeyValuePair<string, string>> Extra, TimeSpan Timeout, bool Verbose)
+{
+    /// <summary>
+    /// Short timeouts so a CLI never hangs on an unreachable cluster: connection set-up fails after 5 s, and
+    /// <see cref="BrokerWatch"/> reports "all brokers down" as soon as librdkafka gives up on every bootstrap address.
+    /// Auto-creation is off: a typo in a topic name must be an error, not a new topic.
+    /// </summary>
+    public T Apply<T>(T config) where T : ClientConfig
+    {
+        config.BootstrapServers = BootstrapServers;
+        config.ClientId = "samsa-cli";
+        config.SocketTimeoutMs = (int)Math.Clamp(Timeout.TotalMilliseconds, 1000, int.MaxValue);
+        config.SocketConnectionSetupTimeoutMs = 5000;
+        config.AllowAutoCreateTopics = false;
+        config.TopicMetadataRefreshIntervalMs = 60_000;
+        config.ReconnectBackoffMs = 100;
+        config.ReconnectBackoffMaxMs = 1000;
+        foreach (var (key, value) in Extra)
+        {
+            config.Set(key, value);
+        }
+
+        return config;
+    }
+
+    public AdminClientConfig AdminConfig() => Apply(new AdminClientConfig());
+}
+
+/// <summary>
+/// Watches a client's error and log callbacks (called on librdkafka's threads). <see cref="Down"/> is cancelled when
+/// no broker can be reached, so a verb waiting on the cluster fails fast with <see cref="Unreachable"/> instead of
+/// waiting for its full timeout.
+/// </summary>
+internal sealed class BrokerWatch : IDisposable
+{
+    private readonly CancellationTokenSource _down = new();
+    private readonly ClientSettings _settings;
+    private volatile string? _lastTransportError;
+    private volatile Error? _fatal;
+
+    public BrokerWatch(ClientSettings settings)
+    {
+        _settings = settings;
+    }
+
+    public CancellationToken Down => _down.Token;
+
+    public bool IsDown => _down.IsCancellationRequested;
+
+    public Error? Fatal => _fatal;
+
+    public void OnError(Error error)
+    {
+        if (error.IsFatal)
+        {
+            _fatal = error;
+            Cancel();
+            return;
+        }
+
+        switch (error.Code)
+        {
+            case ErrorCode.Local_Transport:
+            case ErrorCode.Local_Resolve:
+            case ErrorCode.Local_TimedOut:
+            case ErrorCode.Local_Authentication:
+            case ErrorCode.Local_Ssl:
+                _lastTransportError = error.Reason;
+                if (_settings.Verbose)
+                {
+                    Console.Error.WriteLine($"samsa: client: {error.Reason}");
+                }
+
+                break;
+            case ErrorCode.Local_AllBrokersDown:
+                Cancel();
+                break;
+            default:
+                if (_settings.Verbose)
+                {
+                    Console.Error.WriteLine($"samsa: client: {error.Reason} ({error.Code})");
+                }
+
+                break;
+        }
+    }
+
+    public void OnLog(LogMessage message)
+    {
+        if (_settings.Verbose)
+        {
+            Console.Error.WriteLine($"samsa: rdkafka {message.Level} {message.Facility}: {message.Message}");
+        }
+    }
+
+    /// <summary>The error to report once <see cref="Down"/> fired or a request timed out against a silent cluster.</summary>
+    public CliException Unreachable()
+    {
+        if (_fatal is { } fatal)
+        {
+            return new CliException($"Fatal client error: {fatal.Reason} ({fatal.Code})");
+        }
+
+        var detail = _lastTransportError is { } reason ? $" Last error: {reason}." : "";
+        return new CliException(
+            $"Could not reach a Samsa broker at {_settings.BootstrapServers}.{detail}" + Environment.NewLine +
+            $"Check that the broker is running (`samsa server`) and listening on that address, that its advertised " +
+            $"listener is reachable from here, or point the CLI elsewhere with --bootstrap-server host:port " +
+            $"(or ${ClientOptions.BootstrapEnvironmentVariable}).");
+    }
+
+    /// <summary>Awaits a client task, failing fast when the watch reports the cluster unreachable.</summary>
+    public async Task<T> WaitAsync<T>(Task<T> task, CancellationToken cancellationToken = default)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(Down, cancellationToken);
+        try
+        {
+            return await task.WaitAsync(linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (IsDown)
+        {
+            throw Unreachable();
+        }
+        catch (KafkaException e) when (MeansUnreachable(e.Error))
+        {
+            throw Unreachable();
+        }
+    }
+
+    public async Task WaitAsync(Task task, CancellationToken cancellationToken = default)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(Down, cancellationToken);
+        try
+        {
+            await task.WaitAsync(linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (IsDown)
+        {
+            throw Unreachable();
+        }
+        catch (KafkaException e) when (MeansUnreachable(e.Error))
+        {
+            throw Unreachable();
+        }
+    }
+
+    /// <summary>Runs a blocking client call (e.g. GetMetadata) off the caller's thread, failing fast as above.</summary>
+    public Task<T> RunAsync<T>(Func<T> blockingCall, CancellationToken cancellationToken = default) =>
+        WaitAsync(Task.Run(blockingCall, CancellationToken.None), cancellationToken);
+
+    /// <summary>A request failed because no connection could be made (not because the broker said no).</summary>
+    private bool MeansUnreachable(Error error) =>
+        IsDown || error.Code is ErrorCode.Local_AllBrokersDown or ErrorCode.Local_Transport or ErrorCode.Local_Resolve
+            || (error.Code == ErrorCode.Local_TimedOut && _lastTransportError is not null);
+
+    private void Cancel()
+    {
+        try
+        {
+            _down.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    public void Dispose() => _down.Dispose();
+}
+
+/// <summary>Parses repeatable <c>key=value</c> arguments, splitting at the first '=' (values may contain '=').</summary>
+internal static class KeyValueArgs
+{
+    public static List<KeyValuePair<string, string>> Parse(IEnumerable<string> args, string optionName)
+    {
+        var result = new List<KeyValuePair<string, string>>();
+        foreach (var arg in args)
+        {
+            var eq = arg.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                throw CliException.Usage($"{optionName}: expected key=value, got '{arg}'");
+            }
+
+            result.Add(new(arg[..eq].Trim(), arg[(eq + 1)..]));
+        }
+
+        return result;
+    }
+}
