@@ -124,8 +124,10 @@ public sealed class FetchHandler(ReplicaManager replicas, IMetadataLog metadata,
             long remaining = deadline - Environment.TickCount64;
             if (bytes >= Math.Max(1, request.MinBytes) || anyError || remaining <= 0 || waitOn.Count == 0 || cancellationToken.IsCancellationRequested)
                 break;
-            waitOn.Add(Task.Delay(TimeSpan.FromMilliseconds(remaining), cancellationToken));
+            using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            waitOn.Add(Task.Delay(TimeSpan.FromMilliseconds(remaining), timer.Token));
             await Task.WhenAny(waitOn).ConfigureAwait(false);
+            await timer.CancelAsync().ConfigureAwait(false); // release the timer as soon as data arrived
         }
 
         var response = new FetchResponse { SessionId = session?.Id ?? 0 };
