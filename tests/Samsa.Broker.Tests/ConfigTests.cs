@@ -362,4 +362,20 @@ public sealed class ConfigTests : IDisposable
         var e = Assert.Throws<ConfigException>(() => BrokerConfig.Parse(Path.Combine(_dir, "nope.properties"), [], s_noEnv));
         Assert.Contains("nope.properties", e.Message);
     }
+    [Fact]
+    public void Example_server_properties_is_valid_and_uses_only_known_keys()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "config", "server.properties")))
+        {
+            dir = dir.Parent;
+        }
+
+        Assert.NotNull(dir);
+        var config = BrokerConfig.Parse(Path.Combine(dir.FullName, "config", "server.properties"), [], s_noEnv);
+
+        Assert.Empty(config.Warnings);
+        Assert.Equal(Parse().Listeners, config.Listeners);
+        Assert.Equal(1, config.LogFlushIntervalMessages);
+    }
 }
