@@ -62,6 +62,7 @@ public sealed class CorruptTailTests
         await broker.RestartAsync(); // Host already disposed; disposing again is a no-op
         var warning = broker.Logs.Lines.Skip(linesBefore).SingleOrDefault(l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("Truncated", StringComparison.Ordinal));
         Assert.NotNull(warning);
+        TestContext.Current.TestOutputHelper?.WriteLine(warning);
         Assert.Contains($"Truncated {expectedCut} bytes at position {last.Position} of segment", warning, StringComparison.Ordinal);
         Assert.Contains($"offsets from {last.BaseOffset} on are gone", warning, StringComparison.Ordinal);
         Assert.Contains(reason, warning, StringComparison.Ordinal);
@@ -90,11 +91,13 @@ public sealed class CorruptTailTests
     {
         await RestartTests.CreateTopicAsync(broker.BootstrapServers, Topic, 1, new() { ["segment.bytes"] = "8192" });
         var produced = new Dictionary<(int, long), (string, string)>();
+        var config = new ProducerConfig { BootstrapServers = broker.BootstrapServers, Acks = Acks.All, EnableIdempotence = true, LingerMs = 1 };
+        using var producer = new ProducerBuilder<string, string>(config).Build();
         for (int round = 0; round < 20; round++)
         {
-            var batch = await RestartTests.ProduceAsync(broker.BootstrapServers, Topic,
-                Enumerable.Range(round * 50, 50).Select(i => ("key-" + i, $"value-{i}-" + new string('x', 40))), partition: 0);
-            foreach (var (k, v) in batch) produced.Add(k, v);
+            var results = await Task.WhenAll(Enumerable.Range(round * 50, 50).Select(i => producer.ProduceAsync(new TopicPartition(Topic, 0),
+                new Message<string, string> { Key = "key-" + i, Value = $"value-{i}-" + new string('x', 40) })));
+            foreach (var r in results) produced.Add((r.Partition.Value, r.Offset.Value), (r.Message.Key, r.Message.Value));
         }
         Assert.Equal(1000, produced.Count);
         return produced;
