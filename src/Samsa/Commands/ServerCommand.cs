@@ -79,8 +79,10 @@ internal static class ServerCommand
                 catch (OperationCanceledException)
                 {
                 }
+
                 logger.LogInformation("Received {Signal}, shutting down: flushing and closing logs", shutdown.Received);
             }
+
             logger.LogInformation("Samsa node {NodeId} stopped", config.NodeId);
             return 0;
         }
@@ -96,7 +98,7 @@ internal static class ServerCommand
         }
         catch (Exception e)
         {
-            logger.LogCritical(e, "Samsa node failed to start");
+            logger.LogCritical(e, "Samsa node failed");
             return StartupFailureExitCode;
         }
     }
