@@ -12,11 +12,29 @@ root.Subcommands.Add(ConsumeCommand.Create());
 var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null };
 var parseResult = root.Parse(args);
 
-// Usage errors exit with 2 (System.CommandLine's default is 1, which the client verbs reserve for failed operations).
+// Usage errors: the errors and a pointer to --help on stderr, exit 2 (System.CommandLine's default prints the whole
+// help and exits 1, which the client verbs reserve for failed operations).
 if (parseResult.Errors.Count > 0 && parseResult.Action is System.CommandLine.Invocation.ParseErrorAction)
 {
-    await parseResult.InvokeAsync(invocation).ConfigureAwait(false);
+    foreach (var error in parseResult.Errors)
+    {
+        await Console.Error.WriteLineAsync($"samsa: {error.Message}").ConfigureAwait(false);
+    }
+
+    var path = parseResult.CommandResult.Command is RootCommand ? "samsa" : $"samsa {string.Join(' ', CommandPath(parseResult.CommandResult))}";
+    await Console.Error.WriteLineAsync($"Run '{path} --help' for usage.").ConfigureAwait(false);
     return ExitCodes.Usage;
 }
 
 return await parseResult.InvokeAsync(invocation).ConfigureAwait(false);
+
+static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult? result)
+{
+    var names = new Stack<string>();
+    for (; result is not null && result.Command is not RootCommand; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+    {
+        names.Push(result.Command.Name);
+    }
+
+    return names;
+}

@@ -100,6 +100,59 @@ internal sealed record ClientSettings(string BootstrapServers, IReadOnlyList<Key
     }
 
     public AdminClientConfig AdminConfig() => Apply(new AdminClientConfig());
+
+    /// <summary>
+    /// Opens (and closes) a plain TCP connection to the bootstrap addresses before the Kafka client starts: librdkafka
+    /// retries refused connections silently until a request times out, so this is what makes "nothing is listening
+    /// there" fail in milliseconds with the operating system's own reason. One reachable address is enough.
+    /// </summary>
+    public async Task EnsureReachableAsync(CancellationToken ct)
+    {
+        var failures = new List<string>();
+        var attempts = BootstrapServers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(address => TryConnectAsync(address, ct))
+            .ToList();
+        foreach (var attempt in attempts)
+        {
+            var error = await attempt.ConfigureAwait(false);
+            if (error is null)
+            {
+                return;
+            }
+
+            failures.Add(error);
+        }
+
+        throw BrokerWatch.UnreachableError(BootstrapServers, string.Join("; ", failures));
+    }
+
+    private static async Task<string?> TryConnectAsync(string address, CancellationToken ct)
+    {
+        var hostPort = address.Contains("://", StringComparison.Ordinal) ? address[(address.IndexOf("://", StringComparison.Ordinal) + 3)..] : address;
+        var colon = hostPort.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(hostPort[(colon + 1)..], out var port) || port is <= 0 or > 65535)
+        {
+            throw CliException.Usage($"--bootstrap-server: '{address}' is not host:port");
+        }
+
+        var host = hostPort[..colon].Trim('[', ']');
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            await client.ConnectAsync(host, port, timeout.Token).ConfigureAwait(false);
+            return null;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return $"{address}: no answer within 5 s";
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            return $"{address}: {e.Message}";
+        }
+    }
 }
 
 /// <summary>
@@ -177,13 +230,14 @@ internal sealed class BrokerWatch : IDisposable
             return new CliException($"Fatal client error: {fatal.Reason} ({fatal.Code})");
         }
 
-        var detail = _lastTransportError is { } reason ? $" Last error: {reason}." : "";
-        return new CliException(
-            $"Could not reach a Samsa broker at {_settings.BootstrapServers}.{detail}" + Environment.NewLine +
-            $"Check that the broker is running (`samsa server`) and listening on that address, that its advertised " +
-            $"listener is reachable from here, or point the CLI elsewhere with --bootstrap-server host:port " +
-            $"(or ${ClientOptions.BootstrapEnvironmentVariable}).");
+        return UnreachableError(_settings.BootstrapServers, _lastTransportError);
     }
+
+    public static CliException UnreachableError(string bootstrapServers, string? lastError) => new(
+        $"Could not reach a Samsa broker at {bootstrapServers}{(lastError is null ? "" : $" ({lastError.TrimEnd('.')})")}." + Environment.NewLine +
+        "Check that the broker is running (`samsa server`) and listening on that address, that its advertised " +
+        "listener is reachable from here, or point the CLI elsewhere with --bootstrap-server host:port " +
+        $"(or ${ClientOptions.BootstrapEnvironmentVariable}).");
 
     /// <summary>Awaits a client task, failing fast when the watch reports the cluster unreachable.</summary>
     public async Task<T> WaitAsync<T>(Task<T> task, CancellationToken cancellationToken = default)

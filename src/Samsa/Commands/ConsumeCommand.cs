@@ -152,10 +152,14 @@ internal static class ConsumeCommand
         }
         else
         {
+            // Confluent.Kafka requires a group.id even for assign(); a throwaway one that never joins, subscribes or commits
+            // leaves no state on the cluster.
+            config.GroupId = $"samsa-cli-{Guid.NewGuid():N}";
             config.EnableAutoCommit = false;
             config.EnableAutoOffsetStore = false;
         }
 
+        await settings.EnsureReachableAsync(ct).ConfigureAwait(false);
         using var watch = new BrokerWatch(settings);
         var run = new ConsumeRun(request);
         var builder = new ConsumerBuilder<byte[]?, byte[]?>(config)

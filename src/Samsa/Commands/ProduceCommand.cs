@@ -107,6 +107,7 @@ internal static class ProduceCommand
             MessageTimeoutMs = (int)Math.Clamp(settings.Timeout.TotalMilliseconds * 3, 5000, int.MaxValue),
         });
 
+        await settings.EnsureReachableAsync(ct).ConfigureAwait(false);
         using var watch = new BrokerWatch(settings);
         var tally = new DeliveryTally();
         using var producer = new ProducerBuilder<byte[]?, byte[]>(config)

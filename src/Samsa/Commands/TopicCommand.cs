@@ -73,7 +73,7 @@ internal static class TopicCommand
                 ReplicationFactor = factor ?? -1,
                 Configs = KeyValueArgs.Parse(parseResult.GetValue(configs) ?? [], "--config").ToDictionary(kv => kv.Key, kv => kv.Value),
             };
-            using var session = AdminSession.Open(settings);
+            using var session = await AdminSession.OpenAsync(settings, ct).ConfigureAwait(false);
             try
             {
                 await session.Watch.WaitAsync(session.Admin.CreateTopicsAsync([spec],
@@ -115,7 +115,7 @@ internal static class TopicCommand
         command.SetAction((parseResult, ct) => Output.RunAsync(async () =>
         {
             var settings = client.Bind(parseResult);
-            using var session = AdminSession.Open(settings);
+            using var session = await AdminSession.OpenAsync(settings, ct).ConfigureAwait(false);
             var metadata = await session.Watch.RunAsync(() => session.Admin.GetMetadata(settings.Timeout), ct).ConfigureAwait(false);
             var topics = metadata.Topics
                 .Where(t => t.Error.Code != ErrorCode.UnknownTopicOrPart)
@@ -170,7 +170,7 @@ internal static class TopicCommand
         {
             var settings = client.Bind(parseResult);
             var topic = parseResult.GetValue(name)!;
-            using var session = AdminSession.Open(settings);
+            using var session = await AdminSession.OpenAsync(settings, ct).ConfigureAwait(false);
             var description = await TopicDescription.LoadAsync(session, topic, ct).ConfigureAwait(false);
             if (Output.GetFormat(parseResult, format) == OutputFormat.Json)
             {
@@ -226,7 +226,7 @@ internal static class TopicCommand
                 .Concat(deletes.Select(k => new ConfigEntry { Name = k, IncrementalOperation = AlterConfigOpType.Delete }))
                 .ToList();
             var resource = new ConfigResource { Type = ResourceType.Topic, Name = topic };
-            using var session = AdminSession.Open(settings);
+            using var session = await AdminSession.OpenAsync(settings, ct).ConfigureAwait(false);
             try
             {
                 await session.Watch.WaitAsync(session.Admin.IncrementalAlterConfigsAsync(
@@ -275,7 +275,7 @@ internal static class TopicCommand
                 throw CliException.Usage("--total must be at least 1");
             }
 
-            using var session = AdminSession.Open(settings);
+            using var session = await AdminSession.OpenAsync(settings, ct).ConfigureAwait(false);
             try
             {
                 await session.Watch.WaitAsync(session.Admin.CreatePartitionsAsync(
@@ -304,7 +304,7 @@ internal static class TopicCommand
         {
             var settings = client.Bind(parseResult);
             var topic = parseResult.GetValue(name)!;
-            using var session = AdminSession.Open(settings);
+            using var session = await AdminSession.OpenAsync(settings, ct).ConfigureAwait(false);
             try
             {
                 await session.Watch.WaitAsync(session.Admin.DeleteTopicsAsync([topic],
@@ -351,8 +351,9 @@ internal sealed class AdminSession : IDisposable
     public BrokerWatch Watch { get; }
     public ClientSettings Settings { get; }
 
-    public static AdminSession Open(ClientSettings settings)
+    public static async Task<AdminSession> OpenAsync(ClientSettings settings, CancellationToken ct)
     {
+        await settings.EnsureReachableAsync(ct).ConfigureAwait(false);
         var watch = new BrokerWatch(settings);
         var admin = new AdminClientBuilder(settings.AdminConfig())
             .SetErrorHandler((_, e) => watch.OnError(e))
