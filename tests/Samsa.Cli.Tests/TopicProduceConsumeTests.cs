@@ -248,4 +248,26 @@ public sealed class TopicProduceConsumeTests(ITestOutputHelper output)
         Assert.Equal(2, followed.StdoutLines.Length);
         Assert.All(followed.StdoutLines, l => Assert.StartsWith("late-", l));
     }
+
+    [Fact]
+    public async Task Consume_with_a_group_commits_and_resumes()
+    {
+        await using var broker = await TestBroker.StartAsync();
+        Assert.Equal(0, (await Run(broker, "topic", "create", "grouped", "-p", "2")).ExitCode);
+        Assert.Equal(0, (await RunWithInput(broker, "a\nb\nc\nd\n", "produce", "grouped")).ExitCode);
+
+        var first = await Run(broker, "consume", "grouped", "--group", "g1", "--from-beginning", "--max", "2", "--timeout", "3");
+        if (first.ExitCode == 1 && first.Stderr.Contains("Could not join consumer group 'g1'", StringComparison.Ordinal))
+        {
+            // The failure path is bounded and explained; the rest needs the broker's group coordinator.
+            Assert.True(first.Elapsed < TimeSpan.FromSeconds(20), first.ToString());
+            Assert.Skip("the broker does not implement the consumer group APIs yet");
+        }
+
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Equal(2, first.StdoutLines.Length);
+        var rest = await Run(broker, "consume", "grouped", "--group", "g1", "--from-beginning");
+        Assert.True(rest.ExitCode == 0, rest.ToString());
+        Assert.Equal(["a", "b", "c", "d"], first.StdoutLines.Concat(rest.StdoutLines).Order());
+    }
 }

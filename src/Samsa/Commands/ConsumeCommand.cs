@@ -202,7 +202,7 @@ internal static class ConsumeCommand
         var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16) { AutoFlush = false };
         try
         {
-            await Task.Run(() => run.Loop(consumer, watch, stdout, signal.Token), CancellationToken.None).ConfigureAwait(false);
+            await Task.Run(() => run.Loop(consumer, watch, stdout, settings.Timeout * 3, signal.Token), CancellationToken.None).ConfigureAwait(false);
             stdout.Flush();
         }
         catch (IOException)
@@ -246,6 +246,7 @@ internal static class ConsumeCommand
         private readonly HashSet<int> _pending = [];
         private readonly HashSet<int> _started = [];
         private bool _assigned;
+        private bool _everAssigned;
 
         public long Count { get; private set; }
         public bool Finished { get; private set; }
@@ -323,6 +324,7 @@ internal static class ConsumeCommand
         public IEnumerable<TopicPartitionOffset> OnAssigned(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartition> assigned, TimeSpan timeout)
         {
             _assigned = true;
+            _everAssigned = true;
             var result = new List<TopicPartitionOffset>();
             foreach (var tp in assigned)
             {
@@ -368,7 +370,7 @@ internal static class ConsumeCommand
         }
 
         /// <summary>Prints records until --max, the end (without --follow), Ctrl+C, or the cluster becoming unreachable.</summary>
-        public void Loop(IConsumer<byte[]?, byte[]?> consumer, BrokerWatch watch, TextWriter output, CancellationToken stop)
+        public void Loop(IConsumer<byte[]?, byte[]?> consumer, BrokerWatch watch, TextWriter output, TimeSpan joinTimeout, CancellationToken stop)
         {
             if (!request.Follow && request.Group is null && _pending.Count == 0)
             {
@@ -376,12 +378,19 @@ internal static class ConsumeCommand
                 return;
             }
 
+            var started = System.Diagnostics.Stopwatch.StartNew();
             while (!stop.IsCancellationRequested)
             {
                 if (watch.IsDown)
                 {
                     output.Flush();
                     return;
+                }
+
+                if (request.Group is { } group && !_everAssigned && started.Elapsed > joinTimeout)
+                {
+                    throw new CliException($"Could not join consumer group '{group}' within {joinTimeout.TotalSeconds:F0} s: " +
+                                           "the group coordinator did not answer (check the broker log; use --timeout to wait longer)");
                 }
 
                 ConsumeResult<byte[]?, byte[]?>? record;

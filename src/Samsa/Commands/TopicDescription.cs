@@ -102,11 +102,14 @@ internal sealed record TopicDescription(string Name, IReadOnlyList<PartitionDesc
         writer.WriteLine($"Topic: {Name}  Partitions: {Partitions.Count}  Replication factor: {ReplicationFactor}  " +
                          $"Records: {Partitions.Sum(p => Math.Max(0, p.LatestOffset - p.EarliestOffset))}");
         writer.WriteLine();
-        var partitions = new TextTable("PARTITION", "LEADER", "REPLICAS", "ISR", "EARLIEST", "LATEST", "ERROR");
+        bool anyError = Partitions.Any(p => p.Error is not null);
+        var partitions = anyError
+            ? new TextTable("PARTITION", "LEADER", "REPLICAS", "ISR", "EARLIEST", "LATEST", "ERROR")
+            : new TextTable("PARTITION", "LEADER", "REPLICAS", "ISR", "EARLIEST", "LATEST");
         foreach (var p in Partitions)
         {
-            partitions.Add(p.Partition, p.Leader < 0 ? "none" : p.Leader, string.Join(",", p.Replicas), string.Join(",", p.Isr),
-                p.EarliestOffset, p.LatestOffset, p.Error ?? "");
+            object[] cells = [p.Partition, p.Leader < 0 ? "none" : p.Leader, string.Join(",", p.Replicas), string.Join(",", p.Isr), p.EarliestOffset, p.LatestOffset];
+            partitions.Add(anyError ? [.. cells, p.Error ?? ""] : cells);
         }
 
         partitions.Write(writer);
