@@ -119,6 +119,7 @@ public sealed class BrokerHost : IAsyncDisposable
         var producerIds = new ProducerIdManager(controller, config.NodeId);
         var fetchSessions = new FetchSessionCache(1000, time);
         var alteration = new ConfigAlteration(controller, topicConfigs);
+        var groupCoordinator = new Groups.GroupCoordinator(replicas, metadataLog, topicCreator, config, time, loggerFactory);
         IApiHandler[] handlers =
         [
             new ProduceHandler(replicas, metadataLog, topicConfigs, metrics),
@@ -135,6 +136,13 @@ public sealed class BrokerHost : IAsyncDisposable
             new DeleteRecordsHandler(replicas),
             new DescribeLogDirsHandler(replicas, config),
             new InitProducerIdHandler(producerIds),
+            new FindCoordinatorHandler(groupCoordinator, metadataLog, node),
+            new JoinGroupHandler(groupCoordinator),
+            new SyncGroupHandler(groupCoordinator),
+            new HeartbeatHandler(groupCoordinator),
+            new LeaveGroupHandler(groupCoordinator),
+            new OffsetCommitHandler(groupCoordinator, metadataLog, time),
+            new OffsetFetchHandler(groupCoordinator),
         ];
         var table = new List<IApiHandler>(handlers);
         RequestDispatcher? built = null;
@@ -142,6 +150,7 @@ public sealed class BrokerHost : IAsyncDisposable
         built = new RequestDispatcher(table, AllowAllAuthorizer.Instance, metrics, loggerFactory.CreateLogger<RequestDispatcher>());
         dispatcher = built;
 
+        web.Lifetime.ApplicationStopping.Register(groupCoordinator.Dispose);
         await web.StartAsync(ct).ConfigureAwait(false);
 
         for (int i = 0; i < kafkaListeners.Count; i++)
