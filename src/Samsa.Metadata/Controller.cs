@@ -34,6 +34,14 @@ public sealed class Controller(IMetadataLog log, int nodeId, ILogger logger, Ran
     /// <summary>Size of producer-id blocks handed to brokers, as Kafka's ProducerIdControlManager.</summary>
     public const int ProducerIdBlockSize = 1000;
 
+    /// <summary>
+    /// Most partitions one operation may create (Kafka's ReplicationControlManager.MAX_PARTITIONS_PER_BATCH); more is
+    /// POLICY_VIOLATION. Without it one request asking for 2^30 partitions holds the controller while it builds them.
+    /// </summary>
+    public const int MaxPartitionsPerRequest = 10_000;
+
+    private const string ExcessivePartitions = "Excessively large number of partitions per request.";
+
     private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly Random _random = random ?? new Random();
 
@@ -58,6 +66,7 @@ public sealed class Controller(IMetadataLog log, int nodeId, ILogger logger, Ran
             int[][] assignment;
             if (spec.Assignments is { Count: > 0 } manual)
             {
+                if (manual.Count > MaxPartitionsPerRequest) return new(new(ErrorCode.PolicyViolation, ExcessivePartitions), null);
                 var error = ValidateManualAssignment(manual, brokers, out assignment);
                 if (error is not null) return new(error, null);
             }
@@ -65,6 +74,8 @@ public sealed class Controller(IMetadataLog log, int nodeId, ILogger logger, Ran
             {
                 if (spec.NumPartitions <= 0)
                     return new(new(ErrorCode.InvalidPartitions, "Number of partitions must be larger than 0."), null);
+                if (spec.NumPartitions > MaxPartitionsPerRequest)
+                    return new(new(ErrorCode.PolicyViolation, ExcessivePartitions), null);
                 if (spec.ReplicationFactor <= 0)
                     return new(new(ErrorCode.InvalidReplicationFactor, "Replication factor must be larger than 0."), null);
                 if (spec.ReplicationFactor > brokers.Length)
@@ -126,6 +137,8 @@ public sealed class Controller(IMetadataLog log, int nodeId, ILogger logger, Ran
                 return new(ErrorCode.InvalidPartitions, $"Topic currently has {current} partitions, which is higher than the requested {newCount}.");
             if (newCount == current)
                 return new(ErrorCode.InvalidPartitions, $"Topic already has {current} partitions.");
+            if (newCount - current > MaxPartitionsPerRequest)
+                return new(ErrorCode.PolicyViolation, ExcessivePartitions);
             var brokers = LiveBrokerIds(image);
             int rf = topic.Partitions[0].Replicas.Length;
             int[][] placement;
