@@ -143,6 +143,10 @@ public sealed class BrokerHost : IAsyncDisposable
             new LeaveGroupHandler(groupCoordinator),
             new OffsetCommitHandler(groupCoordinator, metadataLog, time),
             new OffsetFetchHandler(groupCoordinator),
+            new ListGroupsHandler(groupCoordinator),
+            new DescribeGroupsHandler(groupCoordinator),
+            new DeleteGroupsHandler(groupCoordinator),
+            new OffsetDeleteHandler(groupCoordinator),
         ];
         var table = new List<IApiHandler>(handlers);
         RequestDispatcher? built = null;
