@@ -182,6 +182,10 @@ public sealed class TopicProduceConsumeTests(ITestOutputHelper output)
 
         var ifExists = await Run(broker, "topic", "delete", "nope", "--if-exists");
         Assert.Equal(0, ifExists.ExitCode);
+
+        var badClientConfig = await Run(broker, "topic", "list", "-X", "no.such.property=1");
+        Assert.Equal(2, badClientConfig.ExitCode);
+        Assert.Contains("no.such.property", badClientConfig.Stderr);
     }
 
     [Fact]

@@ -62,7 +62,8 @@ internal static class Output
             await Console.Error.WriteLineAsync($"samsa: error: {e.Message}").ConfigureAwait(false);
             return e.ExitCode;
         }
-        catch (ArgumentException e) when (e.Source == "Confluent.Kafka")
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException && e.Source == "Confluent.Kafka"
+                                  && e.Message.Contains("config", StringComparison.OrdinalIgnoreCase))
         {
             // librdkafka rejects unknown or invalid properties (e.g. a bad -X) when the client is built.
             await Console.Error.WriteLineAsync($"samsa: error: invalid client configuration: {e.Message}").ConfigureAwait(false);
