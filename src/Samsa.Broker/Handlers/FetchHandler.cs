@@ -132,7 +132,7 @@ public sealed class FetchHandler(ReplicaManager replicas, IMetadataLog metadata,
 
         var response = new FetchResponse { SessionId = session?.Id ?? 0 };
         foreach (var (id, partition) in unknownTopicIds)
-            AddPartition(response, version, "", id, new PartitionData { PartitionIndex = partition, ErrorCode = (short)ErrorCode.UnknownTopicId, HighWatermark = -1 });
+            AddPartition(response, version, "", id, new PartitionData { PartitionIndex = partition, ErrorCode = (short)ErrorCode.UnknownTopicId, HighWatermark = -1, Records = ReadOnlyMemory<byte>.Empty });
         foreach (var (target, data) in results)
         {
             var cached = target.Cached;
@@ -192,7 +192,12 @@ public sealed class FetchHandler(ReplicaManager replicas, IMetadataLog metadata,
         var authorized = new Dictionary<string, bool>(StringComparer.Ordinal);
         foreach (var target in targets)
         {
-            var data = new PartitionData { PartitionIndex = target.Partition, HighWatermark = -1, LastStableOffset = -1, LogStartOffset = -1 };
+            // Records are empty, never null, also on errors: librdkafka rejects a null record set ("invalid MessageSetSize -1")
+            // and backs off instead of handling the error, so a consumer below the log start never resets.
+            var data = new PartitionData
+            {
+                PartitionIndex = target.Partition, HighWatermark = -1, LastStableOffset = -1, LogStartOffset = -1, Records = ReadOnlyMemory<byte>.Empty,
+            };
             results.Add((target, data));
             if (!authorized.TryGetValue(target.Topic, out bool ok))
                 authorized[target.Topic] = ok = context.Authorize(AclOperation.Read, ResourceType.Topic, target.Topic);
