@@ -121,6 +121,64 @@ public sealed class CrashTests
         }
     }
 
+    [Fact]
+    public async Task Idempotent_producer_state_is_rebuilt_from_the_log_after_a_sigkill()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string dataDir = Path.Combine(Path.GetTempPath(), "samsa-crash-" + Guid.NewGuid().ToString("N")[..12]);
+        int port = FreePort();
+        try
+        {
+            var first = await SamsaProcess.StartAsync(port, dataDir, ct);
+            await CreateTopicAsync($"127.0.0.1:{port}", ct);
+            long producerId;
+            var batches = new List<byte[]>();
+            using (var client = await DurabilityWireClient.ConnectAsync(port, ct))
+            {
+                var init = await client.SendAsync<Samsa.Protocol.Messages.InitProducerIdResponse>(Samsa.Protocol.ApiKey.InitProducerId, 4,
+                    new Samsa.Protocol.Messages.InitProducerIdRequest { TransactionalId = null, TransactionTimeoutMs = 60_000 }, ct);
+                Assert.Equal(0, init.ErrorCode);
+                producerId = init.ProducerId;
+                for (int i = 0; i < 8; i++)
+                {
+                    batches.Add(DurabilityWireClient.Batch(producerId, 0, baseSequence: i * 3, count: 3, $"b{i}-"));
+                    Assert.Equal((Samsa.Protocol.ErrorCode.None, i * 3L), await client.ProduceAsync(Topic, 0, batches[^1], ct));
+                }
+            }
+            first.Kill(); // no producer snapshot is written: state must come from replaying the log
+
+            var second = await SamsaProcess.StartAsync(port, dataDir, ct);
+            try
+            {
+                using var client = await DurabilityWireClient.ConnectAsync(port, ct);
+                // The last five batches are remembered, with their offsets.
+                for (int i = 3; i < 8; i++)
+                    Assert.Equal((Samsa.Protocol.ErrorCode.None, i * 3L), await client.ProduceAsync(Topic, 0, batches[i], ct));
+                Assert.Equal(24, await client.ListOffsetAsync(Topic, 0, -1, ct));
+                var gap = DurabilityWireClient.Batch(producerId, 0, baseSequence: 25, count: 1, "gap");
+                Assert.Equal(Samsa.Protocol.ErrorCode.OutOfOrderSequenceNumber, (await client.ProduceAsync(Topic, 0, gap, ct)).Error);
+                var next = DurabilityWireClient.Batch(producerId, 0, baseSequence: 24, count: 1, "next");
+                Assert.Equal((Samsa.Protocol.ErrorCode.None, 24L), await client.ProduceAsync(Topic, 0, next, ct));
+                Assert.Equal(25, await client.ListOffsetAsync(Topic, 0, -1, ct));
+                Assert.Contains(second.Output, l => l.Contains("Rebuilt producer state", StringComparison.Ordinal));
+            }
+            finally
+            {
+                second.Kill();
+            }
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(dataDir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
     private static async Task CreateTopicAsync(string bootstrap, CancellationToken ct)
     {
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
