@@ -18,7 +18,7 @@ public sealed class RoundTripTests
         await using var broker = await TestBroker.StartAsync();
         const string topic = "round-trip";
         const int partitions = 3;
-        const int count = 20_000;
+        const int count = 100_000;
         using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.BootstrapServers }).Build())
         {
             var configs = new Dictionary<string, string>();
