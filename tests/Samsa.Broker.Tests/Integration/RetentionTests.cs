@@ -62,12 +62,8 @@ public sealed class RetentionTests
         await ProduceAsync(broker.BootstrapServers, topic, 0, 2000, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 
         // Kafka's rule: delete the oldest segments while what remains would still be ≥ retention.bytes.
-        long size = 0;
-        var (low, high) = await WaitForLogStartAsync(broker.BootstrapServers, topic, _ =>
-        {
-            size = SegmentSizes(broker.DataDir, topic).Sum();
-            return size < retentionBytes + SegmentBytes;
-        }, ct);
+        var (low, high) = await WaitForLogStartAsync(broker.BootstrapServers, topic,
+            _ => SegmentSizes(broker.DataDir, topic).Sum() < retentionBytes + SegmentBytes, ct);
         var sizes = SegmentSizes(broker.DataDir, topic);
         Assert.InRange(sizes.Sum(), retentionBytes, retentionBytes + sizes[0] - 1);
         Assert.Equal(2000, high);
