@@ -28,6 +28,7 @@ public sealed class RetentionTests
         await ProduceAsync(broker.BootstrapServers, topic, 600, 100, now);
 
         var (low, high) = await WaitForLogStartAsync(broker.BootstrapServers, topic, l => l > 0, ct);
+        TestContext.Current.TestOutputHelper?.WriteLine($"retention.ms: log start {low}, high watermark {high}, segments {string.Join(",", SegmentBaseOffsets(broker.DataDir, topic))}");
         Assert.Equal(700, high);
         Assert.InRange(low, 1, 600);
         Assert.Contains(broker.Logs.Lines, l => l.Contains("due to retention.ms 60000", StringComparison.Ordinal));
@@ -65,6 +66,7 @@ public sealed class RetentionTests
         var (low, high) = await WaitForLogStartAsync(broker.BootstrapServers, topic,
             _ => SegmentSizes(broker.DataDir, topic).Sum() < retentionBytes + SegmentBytes, ct);
         var sizes = SegmentSizes(broker.DataDir, topic);
+        TestContext.Current.TestOutputHelper?.WriteLine($"retention.bytes: log start {low}, high watermark {high}, segment sizes {string.Join(",", sizes)} = {sizes.Sum()}");
         Assert.InRange(sizes.Sum(), retentionBytes, retentionBytes + sizes[0] - 1);
         Assert.Equal(2000, high);
         Assert.True(low > 0);
