@@ -7,6 +7,7 @@ root.Subcommands.Add(ServerCommand.Create());
 root.Subcommands.Add(TopicCommand.Create());
 root.Subcommands.Add(ProduceCommand.Create());
 root.Subcommands.Add(ConsumeCommand.Create());
+root.Subcommands.Add(GroupCommand.Create());
 
 // Signals are handled by the verbs (graceful broker shutdown can take longer than System.CommandLine's 2 s default).
 var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null };
