@@ -168,7 +168,7 @@ internal static partial class GroupCommand
             try
             {
                 await session.Watch.WaitAsync(session.Admin.DeleteGroupsAsync(ids,
-                    new DeleteGroupsOptions { RequestTimeout = settings.Timeout, OperationTimeout = settings.Timeout }), ct).ConfigureAwait(false);
+                    new DeleteGroupsOptions { RequestTimeout = settings.Timeout }), ct).ConfigureAwait(false);
                 reports = ids.Select(id => new DeleteGroupReport { Group = id, Error = new Error(ErrorCode.NoError) }).ToList();
             }
             catch (DeleteGroupsException e)
