@@ -136,8 +136,9 @@ internal static partial class GroupCommand
                 throw GroupDoesNotExist(groupId);
             }
 
-            var logEnd = await ListOffsetsAsync(session, snapshot.Partitions, OffsetSpec.Latest(), ct).ConfigureAwait(false);
-            var rows = GroupLagCalculator.Compute(snapshot.Committed, logEnd, snapshot.Owners);
+            var topicPartitions = await TopicPartitionsAsync(session, snapshot.Partitions.Select(tp => tp.Topic), ct).ConfigureAwait(false);
+            var logEnd = await ListOffsetsAsync(session, snapshot.Partitions.Union(topicPartitions).ToList(), OffsetSpec.Latest(), ct).ConfigureAwait(false);
+            var rows = GroupLagCalculator.Compute(snapshot.Committed, logEnd, snapshot.Owners, topicPartitions);
             var totals = GroupLagCalculator.Totals(rows);
             if (Output.GetFormat(parseResult, format) == OutputFormat.Json)
             {
@@ -234,6 +235,22 @@ internal static partial class GroupCommand
         foreach (var d in descriptions.Where(d => !d.Error.IsError))
         {
             result[d.GroupId] = d;
+        }
+
+        return result;
+    }
+
+    /// <summary>Every partition of these topics; topics that no longer exist contribute none (their rows show "-").</summary>
+    private static async Task<List<TopicPartition>> TopicPartitionsAsync(AdminSession session, IEnumerable<string> topics, CancellationToken ct)
+    {
+        var result = new List<TopicPartition>();
+        foreach (var topic in topics.Distinct(StringComparer.Ordinal))
+        {
+            var metadata = await session.Watch.RunAsync(() => session.Admin.GetMetadata(topic, session.Settings.Timeout), ct).ConfigureAwait(false);
+            foreach (var t in metadata.Topics.Where(t => t.Topic == topic && !t.Error.IsError))
+            {
+                result.AddRange(t.Partitions.Select(p => new TopicPartition(topic, p.PartitionId)));
+            }
         }
 
         return result;

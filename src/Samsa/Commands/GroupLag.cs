@@ -22,7 +22,9 @@ internal sealed record LagTotals(int Partitions, int WithoutCommit, long Lag);
 
 /// <summary>
 /// Joins a group's committed offsets, the partitions' log end offsets and the members' assignments into one row per
-/// partition that has a committed offset or an owner. Pure: the verbs fetch the three inputs over the wire.
+/// partition that has a committed offset or an owner, plus the other partitions of the same topics (no commit, lag
+/// unknown), so a partition the group never read from is visible rather than silently missing from the totals.
+/// Pure: the verbs fetch the inputs over the wire.
 /// </summary>
 internal static class GroupLagCalculator
 {
@@ -31,10 +33,12 @@ internal static class GroupLagCalculator
     /// <param name="committed">Committed offsets; negative values (OffsetFetch's -1, "none") are treated as absent.</param>
     /// <param name="logEnd">High watermark per partition; partitions missing here get a null log end offset.</param>
     /// <param name="owners">The member each assigned partition belongs to.</param>
+    /// <param name="topicPartitions">Every partition of the topics the group has offsets or assignments in (may be empty).</param>
     public static IReadOnlyList<PartitionLag> Compute(IReadOnlyDictionary<TopicPartition, long> committed,
-        IReadOnlyDictionary<TopicPartition, long> logEnd, IReadOnlyDictionary<TopicPartition, Owner> owners)
+        IReadOnlyDictionary<TopicPartition, long> logEnd, IReadOnlyDictionary<TopicPartition, Owner> owners,
+        IEnumerable<TopicPartition> topicPartitions)
     {
-        var partitions = committed.Where(kv => kv.Value >= 0).Select(kv => kv.Key).Union(owners.Keys);
+        var partitions = committed.Where(kv => kv.Value >= 0).Select(kv => kv.Key).Union(owners.Keys).Union(topicPartitions);
         return partitions
             .OrderBy(tp => tp.Topic, StringComparer.Ordinal)
             .ThenBy(tp => tp.Partition.Value)
