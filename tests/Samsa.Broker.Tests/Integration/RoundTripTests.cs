@@ -35,6 +35,7 @@ public sealed class RoundTripTests
             Acks = Acks.All,
             LingerMs = 5,
             EnableIdempotence = true,
+            Partitioner = Partitioner.Murmur2Random, // the Java client's partitioner, so both agree on key placement
         };
         long before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         using (var producer = new ProducerBuilder<string, string>(producerConfig).Build())
@@ -55,6 +56,7 @@ public sealed class RoundTripTests
                 produced.Add((result.Partition.Value, result.Offset.Value), (result.Message.Key, result.Message.Value));
                 if (keyPartition.TryGetValue(result.Message.Key, out int p)) Assert.Equal(p, result.Partition.Value);
                 else keyPartition[result.Message.Key] = result.Partition.Value;
+                Assert.Equal(JavaDefaultPartition(result.Message.Key, partitions), result.Partition.Value);
             }
         }
 
@@ -86,6 +88,38 @@ public sealed class RoundTripTests
                 Assert.InRange(record.Message.Timestamp.UnixTimestampMs, before - 1000, before - 990);
             }
         }
+    }
+
+    /// <summary>Kafka's Java default partitioner for keyed records: (murmur2(key) &amp; 0x7fffffff) % partitions.</summary>
+    private static int JavaDefaultPartition(string key, int partitions) =>
+        (int)((Murmur2(Encoding.UTF8.GetBytes(key)) & 0x7fffffff) % partitions);
+
+    private static uint Murmur2(byte[] data)
+    {
+        const uint m = 0x5bd1e995;
+        const int r = 24;
+        int length = data.Length;
+        uint h = 0x9747b28c ^ (uint)length;
+        int i = 0;
+        for (; i + 4 <= length; i += 4)
+        {
+            uint k = BitConverter.ToUInt32(data, i);
+            k *= m;
+            k ^= k >> r;
+            k *= m;
+            h *= m;
+            h ^= k;
+        }
+        switch (length - i)
+        {
+            case 3: h ^= (uint)data[i + 2] << 16; goto case 2;
+            case 2: h ^= (uint)data[i + 1] << 8; goto case 1;
+            case 1: h ^= data[i]; h *= m; break;
+        }
+        h ^= h >> 13;
+        h *= m;
+        h ^= h >> 15;
+        return h;
     }
 
     internal static List<ConsumeResult<string, string>> ConsumeAll(string bootstrap, string topic, int expected, string? groupId = null)
