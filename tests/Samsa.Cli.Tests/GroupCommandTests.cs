@@ -244,6 +244,13 @@ public sealed class GroupCommandTests(ITestOutputHelper output)
             Assert.True(result.ExitCode == 2, result.ToString());
         }
 
+        var unreachable = await SamsaCli.RunAsync("group", "describe", "g", "-b", "127.0.0.1:1");
+        Assert.Equal(1, unreachable.ExitCode);
+        Assert.Contains("Could not reach a Samsa broker at 127.0.0.1:1", unreachable.Stderr);
+        var help = await SamsaCli.RunAsync("group", "reset-offsets", "--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("--to-datetime", help.Stdout);
+
         await using var broker = await TestBroker.StartAsync();
         var missingGroup = await Run(broker, "group", "describe", "nobody");
         Assert.Equal(1, missingGroup.ExitCode);
