@@ -23,7 +23,8 @@ public sealed class FuzzTests(ITestOutputHelper output)
     private const int FramesPerRound = 8;
     private const string Topic = "fuzz";
     private static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(3);
-    private static readonly TimeSpan TimeBudget = TimeSpan.FromSeconds(50);
+    // A hang guard, not a performance target: on a loaded 2-core CI machine 100k frames can take a couple of minutes.
+    private static readonly TimeSpan TimeBudget = TimeSpan.FromSeconds(240);
 
     private static long Processed(Stats stats) =>
         Interlocked.Read(ref stats.Responses) - Interlocked.Read(ref stats.Sentinels) + Interlocked.Read(ref stats.ClosedByBroker);
