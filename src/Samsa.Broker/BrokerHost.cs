@@ -93,7 +93,7 @@ public sealed class BrokerHost : IAsyncDisposable
                 var address = listener.Address ?? (listener.Host is "" or "localhost" ? IPAddress.Loopback : ResolveHost(listener.Host));
                 kestrel.Listen(address, listener.Port, listen =>
                 {
-                    var limits = new BrokerLimits(config.SocketRequestMaxBytes, listener.Name);
+                    var limits = new BrokerLimits(config.SocketRequestMaxBytes, listener.Name, TimeSpan.FromMilliseconds(config.ConnectionsMaxIdleMs));
                     listen.Use(_ => connection =>
                         new KafkaConnectionHandler(dispatcher!, limits, metrics, loggerFactory.CreateLogger<KafkaConnectionHandler>())
                             .OnConnectedAsync(connection));

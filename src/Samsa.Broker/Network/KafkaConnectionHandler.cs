@@ -26,13 +26,26 @@ public sealed class KafkaConnectionHandler(
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
         var ct = connection.ConnectionClosed;
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
         metrics.ConnectionOpened();
         logger.LogDebug("Connection {Connection} from {Remote}", connection.ConnectionId, connection.RemoteEndPoint);
         try
         {
             while (true)
             {
-                var result = await input.ReadAsync(ct).ConfigureAwait(false);
+                ReadResult result;
+                idle.CancelAfter(limits.IdleTimeout);
+                try
+                {
+                    result = await input.ReadAsync(idle.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    logger.LogInformation("Closing connection {Connection} from {Remote}: idle for {Idle} (connections.max.idle.ms)",
+                        connection.ConnectionId, connection.RemoteEndPoint, limits.IdleTimeout);
+                    break;
+                }
+                if (!idle.TryReset()) break;
                 var buffer = result.Buffer;
                 if (!TryReadFrameSize(buffer, out int size) || (size >= MinFrameSize && size <= limits.SocketRequestMaxBytes && buffer.Length < 4 + (long)size))
                 {
@@ -103,4 +116,5 @@ public sealed class KafkaConnectionHandler(
 }
 
 /// <summary>Edge limits enforced on every connection.</summary>
-public sealed record BrokerLimits(int SocketRequestMaxBytes, string ListenerName);
+/// <param name="IdleTimeout">connections.max.idle.ms: a connection with no request for this long is closed.</param>
+public sealed record BrokerLimits(int SocketRequestMaxBytes, string ListenerName, TimeSpan IdleTimeout);
