@@ -108,7 +108,6 @@ public sealed class BrokerHost : IAsyncDisposable
         });
         var web = builder.Build();
         web.MapGet("/health", () => Results.Text("ok\n"));
-        web.MapGet("/metrics", () => Results.Text(metrics.RenderPrometheus(), "text/plain; version=0.0.4"));
 
         // Bind first so port 0 resolves; handlers are wired before the first connection is read because the
         // dispatcher is assigned before StartAsync returns and connections only start after it.
@@ -154,6 +153,8 @@ public sealed class BrokerHost : IAsyncDisposable
         built = new RequestDispatcher(table, AllowAllAuthorizer.Instance, metrics, loggerFactory.CreateLogger<RequestDispatcher>());
         dispatcher = built;
 
+        var exporter = new Metrics.MetricsExporter(metrics, replicas, metadataLog, groupCoordinator, config.NodeId);
+        web.MapGet("/metrics", () => Results.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8"));
         web.Lifetime.ApplicationStopping.Register(groupCoordinator.Dispose);
         await web.StartAsync(ct).ConfigureAwait(false);
 

@@ -135,7 +135,9 @@ internal sealed class GroupCommitFlusher
         Exception? error = null;
         try
         {
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             long flushed = _flushOnce();
+            StorageMetrics.OnFlushCompleted(System.Diagnostics.Stopwatch.GetElapsedTime(started));
             Interlocked.Increment(ref _flushCount);
             lock (_lock)
             {

@@ -126,7 +126,15 @@ public sealed class FetchHandler(ReplicaManager replicas, IMetadataLog metadata,
                 break;
             using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             waitOn.Add(Task.Delay(TimeSpan.FromMilliseconds(remaining), timer.Token));
-            await Task.WhenAny(waitOn).ConfigureAwait(false);
+            metrics.FetchPurgatory.Increment();
+            try
+            {
+                await Task.WhenAny(waitOn).ConfigureAwait(false);
+            }
+            finally
+            {
+                metrics.FetchPurgatory.Decrement();
+            }
             await timer.CancelAsync().ConfigureAwait(false); // release the timer as soon as data arrived
         }
 
@@ -149,7 +157,7 @@ public sealed class FetchHandler(ReplicaManager replicas, IMetadataLog metadata,
                 cached.LastLogStartOffset = data.LogStartOffset;
                 cached.LastStableOffset = data.LastStableOffset;
             }
-            if (data.Records is { Length: > 0 } r) metrics.TopicBytesOut(target.Topic, r.Length);
+            if (data.Records is { Length: > 0 } r) metrics.TopicBytesOut(target.Topic, r);
             AddPartition(response, version, target.Topic, target.TopicId, data);
         }
         return response;

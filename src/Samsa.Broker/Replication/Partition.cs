@@ -33,7 +33,17 @@ public sealed class Partition(string topic, Guid topicId, int index, PartitionLo
         var result = Log.AppendAsLeader(batches, LeaderEpoch, AppendOrigin.Client);
         if (!result.IsSuccess) return result;
         if (flushOnAck)
-            await Log.WaitForFlushAsync(result.LastOffset + 1, ct).ConfigureAwait(false);
+        {
+            BrokerMetrics.ProducePurgatory.Increment();
+            try
+            {
+                await Log.WaitForFlushAsync(result.LastOffset + 1, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                BrokerMetrics.ProducePurgatory.Decrement();
+            }
+        }
         AdvanceHighWatermark();
         return result;
     }
