@@ -140,9 +140,10 @@ internal sealed class MetricsExporter(BrokerMetrics metrics, ReplicaManager repl
         w.Family("samsa_gc_collections_total", "counter", "Garbage collections, per generation.");
         for (int gen = 0; gen <= GC.MaxGeneration; gen++)
             w.Sample("samsa_gc_collections_total", GC.CollectionCount(gen), ("generation", gen.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        var info = GC.GetGCMemoryInfo();
-        w.Family("samsa_gc_heap_bytes", "gauge", "Managed heap size after the last collection (bytes).");
-        w.Sample("samsa_gc_heap_bytes", info.HeapSizeBytes);
+        w.Family("samsa_gc_heap_bytes", "gauge", "Bytes currently allocated on the managed heap (live objects and garbage not yet collected).");
+        w.Sample("samsa_gc_heap_bytes", GC.GetTotalMemory(forceFullCollection: false));
+        w.Family("samsa_gc_committed_bytes", "gauge", "Memory committed by the GC for the managed heap as of the last collection (0 before the first).");
+        w.Sample("samsa_gc_committed_bytes", GC.GetGCMemoryInfo().TotalCommittedBytes);
         w.Family("samsa_gc_allocated_bytes_total", "counter", "Bytes allocated on the managed heap since start.");
         w.Sample("samsa_gc_allocated_bytes_total", GC.GetTotalAllocatedBytes());
         w.Family("samsa_gc_pause_seconds_total", "counter", "Time the runtime was paused for garbage collection.");
