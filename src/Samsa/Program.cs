@@ -4,10 +4,12 @@ using Samsa.Commands;
 // Composition root of the `samsa` executable: one verb per file under Commands/.
 var root = new RootCommand("Samsa: a Kafka-compatible event streaming platform.");
 root.Subcommands.Add(ServerCommand.Create());
+root.Subcommands.Add(ClusterCommand.Create());
 root.Subcommands.Add(TopicCommand.Create());
 root.Subcommands.Add(ProduceCommand.Create());
 root.Subcommands.Add(ConsumeCommand.Create());
 root.Subcommands.Add(GroupCommand.Create());
+root.Subcommands.Add(PerfCommand.Create());
 
 // Signals are handled by the verbs (graceful broker shutdown can take longer than System.CommandLine's 2 s default).
 var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null };
