@@ -18,6 +18,10 @@ public sealed record LogConfig
     public const string FlushMessagesKey = "flush.messages";
     public const string FlushMsKey = "flush.ms";
     public const string FileDeleteDelayMsKey = "file.delete.delay.ms";
+    public const string MinCleanableDirtyRatioKey = "min.cleanable.dirty.ratio";
+    public const string MinCompactionLagMsKey = "min.compaction.lag.ms";
+    public const string MaxCompactionLagMsKey = "max.compaction.lag.ms";
+    public const string DeleteRetentionMsKey = "delete.retention.ms";
 
     public static LogConfig Default { get; } = new();
 
@@ -38,6 +42,14 @@ public sealed record LogConfig
     public long FlushMessages { get; init; } = long.MaxValue;
     public long FlushMs { get; init; } = long.MaxValue;
     public long FileDeleteDelayMs { get; init; } = 60_000;
+    /// <summary>Compaction: a log is cleaned when dirty bytes / (clean + dirty bytes) reaches this ratio.</summary>
+    public double MinCleanableDirtyRatio { get; init; } = 0.5;
+    /// <summary>Compaction: records newer than this are never compacted.</summary>
+    public long MinCompactionLagMs { get; init; }
+    /// <summary>Compaction: a dirty record older than this makes the log cleanable whatever its dirty ratio.</summary>
+    public long MaxCompactionLagMs { get; init; } = long.MaxValue;
+    /// <summary>Compaction: how long a tombstone (null value) survives after the cleaning pass that first saw it.</summary>
+    public long DeleteRetentionMs { get; init; } = 24L * 60 * 60 * 1000;
 
     /// <summary>
     /// Builds a config from Kafka-style string properties over <paramref name="baseConfig"/> (or the defaults).
@@ -65,6 +77,10 @@ public sealed record LogConfig
                 FlushMessagesKey => c with { FlushMessages = ParseLong(key, value, 1) },
                 FlushMsKey => c with { FlushMs = ParseLong(key, value, 0) },
                 FileDeleteDelayMsKey => c with { FileDeleteDelayMs = ParseLong(key, value, 0) },
+                MinCleanableDirtyRatioKey => c with { MinCleanableDirtyRatio = ParseRatio(key, value) },
+                MinCompactionLagMsKey => c with { MinCompactionLagMs = ParseLong(key, value, 0) },
+                MaxCompactionLagMsKey => c with { MaxCompactionLagMs = ParseLong(key, value, 1) },
+                DeleteRetentionMsKey => c with { DeleteRetentionMs = ParseLong(key, value, 0) },
                 _ => c,
             };
         }
@@ -86,6 +102,15 @@ public sealed record LogConfig
             throw new ArgumentException($"Invalid value '{value}' for configuration {key}: not a long.", key);
         if (v < min)
             throw new ArgumentException($"Invalid value {v} for configuration {key}: must be at least {min}.", key);
+        return v;
+    }
+
+    private static double ParseRatio(string key, string value)
+    {
+        if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || double.IsNaN(v))
+            throw new ArgumentException($"Invalid value '{value}' for configuration {key}: not a number.", key);
+        if (v is < 0 or > 1)
+            throw new ArgumentException($"Invalid value {v} for configuration {key}: must be between 0 and 1.", key);
         return v;
     }
 

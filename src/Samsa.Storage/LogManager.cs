@@ -25,6 +25,7 @@ public sealed class LogManager : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _background = new();
     private readonly Func<string, LogConfig> _configForExisting;
+    private LogCleaner? _cleaner;
     private bool _closed;
 
     /// <param name="configForExisting">config of a topic whose log is found on disk (default: <see cref="LogConfig.Default"/>);
@@ -172,6 +173,21 @@ public sealed class LogManager : IDisposable
         }
     }
 
+    /// <summary>The log cleaner of compacted topics, once <see cref="StartCleaner"/> was called.</summary>
+    public LogCleaner? Cleaner => _cleaner;
+
+    /// <summary>Starts the log cleaner threads (log.cleaner.threads, default 1) over every log of a compacted topic.</summary>
+    public LogCleaner StartCleaner(CleanerConfig config)
+    {
+        lock (_createLock)
+        {
+            ObjectDisposedException.ThrowIf(_closed, this);
+            _cleaner ??= new LogCleaner(() => _logs.Values, config, _time, _loggerFactory);
+            _cleaner.Start();
+            return _cleaner;
+        }
+    }
+
     private async Task RunPeriodically(TimeSpan interval, Action action)
     {
         using var timer = new PeriodicTimer(interval, _time);
@@ -206,6 +222,7 @@ public sealed class LogManager : IDisposable
             background = _background.ToArray();
         }
         Task.WaitAll(background);
+        _cleaner?.Dispose();
         Parallel.ForEach(_logs.Values, log =>
         {
             try

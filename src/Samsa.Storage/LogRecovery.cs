@@ -22,7 +22,7 @@ internal static class LogRecovery
         // Removed now so a crash before the next clean close is seen as unclean.
         if (clean) File.Delete(marker);
 
-        RemoveLeftovers(dir, name, logger);
+        RemoveLeftovers(dir, name, config, nowMs, logger);
         long checkpointedStart = ReadLogStartOffset(dir);
 
         var baseOffsets = Directory.EnumerateFiles(dir, "*" + FileNames.LogSuffix)
@@ -81,24 +81,68 @@ internal static class LogRecovery
         return new LoadedLog(segments, logStart, clean);
     }
 
-    private static void RemoveLeftovers(string dir, string name, ILogger logger)
+    /// <summary>
+    /// Removes temporary files and completes interrupted cleaner swaps, following Kafka's LogLoader rules:
+    /// ".deleted" and ".tmp" files go; ".cleaned" files go (the pass had not reached the swap step), and so does any
+    /// ".swap" at or above the smallest ".cleaned" base offset (part of an operation that never finished writing);
+    /// every other ".swap" segment is complete and fsynced, so the original segments overlapping its offsets are deleted
+    /// and it is renamed to its final name (its indexes are rebuilt by the scan that follows).
+    /// </summary>
+    private static void RemoveLeftovers(string dir, string name, LogConfig config, long nowMs, ILogger logger)
     {
+        long minCleaned = long.MaxValue;
+        var swaps = new List<long>();
         foreach (var path in Directory.EnumerateFiles(dir))
         {
             string file = Path.GetFileName(path);
             if (file.EndsWith(FileNames.DeletedSuffix, StringComparison.Ordinal) ||
-                file.EndsWith(FileNames.TmpSuffix, StringComparison.Ordinal) ||
-                file.EndsWith(FileNames.CleanedSuffix, StringComparison.Ordinal))
+                file.EndsWith(FileNames.TmpSuffix, StringComparison.Ordinal))
             {
+                File.Delete(path);
+            }
+            else if (file.EndsWith(FileNames.CleanedSuffix, StringComparison.Ordinal))
+            {
+                if (FileNames.TryParseOffset(file[..^FileNames.CleanedSuffix.Length], FileNames.LogSuffix, out long o)) minCleaned = Math.Min(minCleaned, o);
                 File.Delete(path);
             }
             else if (file.EndsWith(FileNames.SwapSuffix, StringComparison.Ordinal))
             {
-                // No operation writes .swap files yet (compaction will); an unfinished swap is discarded.
-                logger.LogWarning("Discarding unfinished swap file {File} of {Partition}", file, name);
-                File.Delete(path);
+                string stem = file[..^FileNames.SwapSuffix.Length];
+                if (FileNames.TryParseOffset(stem, FileNames.LogSuffix, out long o)) swaps.Add(o);
+                else File.Delete(path); // a swap index: rebuilt from the log after the swap completes
             }
         }
+        swaps.Sort();
+        foreach (long baseOffset in swaps)
+        {
+            string swapPath = FileNames.LogFile(dir, baseOffset) + FileNames.SwapSuffix;
+            if (baseOffset >= minCleaned)
+            {
+                logger.LogWarning("Deleting swap segment {Segment} of {Partition}: an interrupted cleaning left .cleaned files below it", baseOffset, name);
+                File.Delete(swapPath);
+                continue;
+            }
+            long next;
+            using (var swap = LogSegment.OpenSwap(dir, baseOffset, config, nowMs))
+            {
+                next = swap.Recover(baseOffset).NextOffset;
+            }
+            File.Delete(FileNames.IndexFile(dir, baseOffset) + FileNames.SwapSuffix);
+            File.Delete(FileNames.TimeIndexFile(dir, baseOffset) + FileNames.SwapSuffix);
+            // The swap replaces the segments whose base offsets fall in its range (always the one at its own base).
+            long end = Math.Max(next, baseOffset + 1);
+            foreach (var path in Directory.EnumerateFiles(dir, "*" + FileNames.LogSuffix))
+            {
+                if (FileNames.TryParseOffset(Path.GetFileName(path), FileNames.LogSuffix, out long o) && o >= baseOffset && o < end)
+                {
+                    logger.LogInformation("Deleting segment {Segment} of {Partition}: replaced by the cleaned swap segment {Swap}", o, name, baseOffset);
+                    DeleteSegmentFiles(dir, o);
+                }
+            }
+            File.Move(swapPath, FileNames.LogFile(dir, baseOffset));
+            logger.LogWarning("Completed the interrupted swap of cleaned segment {Segment} of {Partition} (offsets up to {Next})", baseOffset, name, next);
+        }
+        if (swaps.Count > 0) DurableFile.FsyncDirectory(dir);
     }
 
     private static void DeleteOrphanIndexes(string dir, List<long> baseOffsets)

@@ -45,6 +45,20 @@ internal sealed class LogSegment : IDisposable
     public static LogSegment Open(string dir, long baseOffset, LogConfig config, long nowMs) =>
         new(dir, baseOffset, config.IndexIntervalBytes, config.SegmentIndexBytes, nowMs, "");
 
+    /// <summary>
+    /// Creates the ".cleaned" segment a cleaning pass writes into (leftovers of an earlier attempt are removed first).
+    /// </summary>
+    public static LogSegment CreateCleaned(string dir, long baseOffset, LogConfig config, long nowMs)
+    {
+        foreach (var path in new[] { FileNames.LogFile(dir, baseOffset), FileNames.IndexFile(dir, baseOffset), FileNames.TimeIndexFile(dir, baseOffset) })
+            File.Delete(path + FileNames.CleanedSuffix);
+        return new LogSegment(dir, baseOffset, config.IndexIntervalBytes, config.SegmentIndexBytes, nowMs, FileNames.CleanedSuffix);
+    }
+
+    /// <summary>Opens a ".swap" segment left by an interrupted cleaning pass, for recovery.</summary>
+    public static LogSegment OpenSwap(string dir, long baseOffset, LogConfig config, long nowMs) =>
+        new(dir, baseOffset, config.IndexIntervalBytes, config.SegmentIndexBytes, nowMs, FileNames.SwapSuffix);
+
     public long BaseOffset { get; }
     public string LogPath { get; private set; }
     public OffsetIndex OffsetIndex { get; }
@@ -277,6 +291,35 @@ internal sealed class LogSegment : IDisposable
         LogPath += suffix;
         OffsetIndex.Rename(OffsetIndex.Path + suffix);
         TimeIndex.Rename(TimeIndex.Path + suffix);
+    }
+
+    /// <summary>
+    /// Renames the three files from ending in <paramref name="from"/> (e.g. ".cleaned") to ending in <paramref name="to"/>
+    /// (e.g. ".swap", or "" for the final names); handles stay open.
+    /// </summary>
+    public void ReplaceSuffix(string from, string to)
+    {
+        LogPath = Rename(LogPath, from, to);
+        OffsetIndex.Rename(Rename(OffsetIndex.Path, from, to, move: false));
+        TimeIndex.Rename(Rename(TimeIndex.Path, from, to, move: false));
+    }
+
+    private static string Rename(string path, string from, string to, bool move = true)
+    {
+        if (!path.EndsWith(from, StringComparison.Ordinal))
+            throw new InvalidOperationException($"{path} does not end with '{from}'.");
+        string target = path[..^from.Length] + to;
+        if (move) File.Move(path, target, overwrite: true);
+        return target;
+    }
+
+    /// <summary>Reads up to <paramref name="buffer"/>.Length bytes at <paramref name="position"/>, never past <see cref="Size"/>.</summary>
+    public int ReadAt(long position, Span<byte> buffer)
+    {
+        long available = Size - position;
+        if (available <= 0) return 0;
+        if (buffer.Length > available) buffer = buffer[..(int)available];
+        return OffsetIndex.ReadFully(_log, buffer, position);
     }
 
     public void DeleteFiles()

@@ -103,6 +103,7 @@ public sealed partial class PartitionLog
                     Topic, Partition, _logEndOffset, removed);
             }
             _flusher.ResetFlushedOffset(_logEndOffset);
+            ClampFirstDirtyOffset(_logEndOffset);
             HighWatermark = Math.Min(HighWatermark, _logEndOffset);
             _epochs.TruncateFromEnd(_logEndOffset);
             _producers.DeleteSnapshotsAbove(_logEndOffset);

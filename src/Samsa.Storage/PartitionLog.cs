@@ -62,6 +62,7 @@ public sealed partial class PartitionLog : IDisposable
         var loaded = LogRecovery.Load(partitionDir, name, config, time.GetUtcNow().ToUnixTimeMilliseconds(), logger);
         var log = new PartitionLog(partitionDir, topic, partition, config, flush, time, logger, loaded);
         log.LoadProducerState();
+        log.LoadCleanerCheckpoint();
         logger.LogInformation(
             "Loaded log {Partition}: {Segments} segments, log start offset {LogStart}, log end offset {LogEnd}, clean shutdown {Clean}",
             name, log._segments.Length, log.LogStartOffset, log.LogEndOffset, loaded.HadCleanShutdown);

@@ -120,6 +120,15 @@ internal sealed class ProducerStateManager
 
     public void Clear() => _producers = new Dictionary<long, ProducerStateEntry>();
 
+    /// <summary>Producer id → offset of its last data batch's last record, for producers that have one.</summary>
+    public Dictionary<long, long> LastOffsets()
+    {
+        var result = new Dictionary<long, long>(_producers.Count);
+        foreach (var (id, entry) in _producers)
+            if (entry.LastOffset >= 0) result[id] = entry.LastOffset;
+        return result;
+    }
+
     // ---- snapshots ----
 
     public IEnumerable<long> SnapshotOffsets() =>

@@ -12,11 +12,12 @@ internal sealed class SegmentDeleter(TimeProvider time, ILogger logger)
     private readonly Lock _lock = new();
     private readonly Dictionary<LogSegment, ITimer> _pending = new();
 
-    public void Schedule(LogSegment segment, long delayMs)
+    /// <param name="alreadyRenamed">the caller renamed the files to ".deleted" itself (the cleaner's swap protocol).</param>
+    public void Schedule(LogSegment segment, long delayMs, bool alreadyRenamed = false)
     {
         try
         {
-            segment.AddSuffix(FileNames.DeletedSuffix);
+            if (!alreadyRenamed) segment.AddSuffix(FileNames.DeletedSuffix);
         }
         catch (IOException e)
         {
