@@ -28,6 +28,9 @@ public static class SamsaCli
         info.ArgumentList.Add(Dll.Value);
         foreach (var arg in args) info.ArgumentList.Add(arg);
         info.Environment.Remove("SAMSA_BOOTSTRAP_SERVER");
+        // No profile from the developer's machine: SAMSA_PROFILE unset, default profile looked up in an empty directory.
+        info.Environment.Remove("SAMSA_PROFILE");
+        info.Environment["XDG_CONFIG_HOME"] = Path.Combine(Path.GetTempPath(), "samsa-cli-test-no-config");
         if (environment is not null)
             foreach (var (k, v) in environment) info.Environment[k] = v;
 

@@ -4,8 +4,8 @@ using Confluent.Kafka;
 namespace Samsa.Commands;
 
 /// <summary>
-/// Options shared by every client verb (topic, produce, consume): where the cluster is, extra librdkafka settings,
-/// request timeout and verbosity. Each verb gets its own instances (System.CommandLine symbols are per command).
+/// Options shared by every client verb (cluster, topic, produce, consume, group): where the cluster is, the client
+/// profile, extra librdkafka settings, request timeout and verbosity. Each verb gets its own instances (System.CommandLine symbols are per command).
 /// </summary>
 internal sealed class ClientOptions
 {
@@ -14,9 +14,16 @@ internal sealed class ClientOptions
 
     public Option<string> Bootstrap { get; } = new("--bootstrap-server", "-b")
     {
-        Description = $"Broker(s) to connect to, host:port[,host:port...]. Default: ${BootstrapEnvironmentVariable} or {DefaultBootstrapServer}.",
+        Description = $"Broker(s) to connect to, host:port[,host:port...]. Default: ${BootstrapEnvironmentVariable}, " +
+                      $"else bootstrap.servers of the profile, else {DefaultBootstrapServer}.",
         HelpName = "host:port",
-        DefaultValueFactory = _ => DefaultBootstrap(),
+    };
+
+    public Option<string> Profile { get; } = new("--profile")
+    {
+        Description = "Client profile: a properties file of Kafka client settings (bootstrap.servers, security.protocol, sasl.*, ssl.*). " +
+                      $"Default: ${ClientProfile.EnvironmentVariable}, else ~/.config/samsa/profile.properties if it exists.",
+        HelpName = "file",
     };
 
     public Option<string[]> ClientConfig { get; } = new("--client-config", "-X")
@@ -39,15 +46,22 @@ internal sealed class ClientOptions
         Description = "Show the Kafka client library's own log lines on stderr.",
     };
 
-    public static string DefaultBootstrap()
+    /// <summary>The bootstrap servers when --bootstrap-server is not given: environment, then profile, then the default.</summary>
+    public static string DefaultBootstrap(ClientProfile? profile = null)
     {
         var fromEnvironment = Environment.GetEnvironmentVariable(BootstrapEnvironmentVariable);
-        return string.IsNullOrWhiteSpace(fromEnvironment) ? DefaultBootstrapServer : fromEnvironment.Trim();
+        if (!string.IsNullOrWhiteSpace(fromEnvironment))
+        {
+            return fromEnvironment.Trim();
+        }
+
+        return profile?.BootstrapServers ?? DefaultBootstrapServer;
     }
 
     public void AddTo(Command command)
     {
         command.Options.Add(Bootstrap);
+        command.Options.Add(Profile);
         command.Options.Add(ClientConfig);
         command.Options.Add(TimeoutSeconds);
         command.Options.Add(Verbose);
@@ -56,8 +70,13 @@ internal sealed class ClientOptions
     /// <summary>Reads the shared options; invalid values become a <see cref="CliException"/> with the usage exit code.</summary>
     public ClientSettings Bind(ParseResult parseResult)
     {
+        var profile = ClientProfile.Resolve(parseResult.GetValue(Profile));
         var bootstrap = parseResult.GetValue(Bootstrap);
-        if (string.IsNullOrWhiteSpace(bootstrap))
+        if (bootstrap is null)
+        {
+            bootstrap = DefaultBootstrap(profile);
+        }
+        else if (string.IsNullOrWhiteSpace(bootstrap))
         {
             throw CliException.Usage("--bootstrap-server must not be empty");
         }
@@ -68,14 +87,19 @@ internal sealed class ClientOptions
             throw CliException.Usage("--timeout must be a positive number of seconds");
         }
 
-        var extra = KeyValueArgs.Parse(parseResult.GetValue(ClientConfig) ?? [], "--client-config");
-        return new ClientSettings(bootstrap.Trim(), extra, TimeSpan.FromSeconds(timeout), parseResult.GetValue(Verbose));
+        // Profile settings first, so -X given on the command line overrides them (later Set wins).
+        var extra = new List<KeyValuePair<string, string>>(profile?.Properties ?? []);
+        extra.AddRange(KeyValueArgs.Parse(parseResult.GetValue(ClientConfig) ?? [], "--client-config"));
+        return new ClientSettings(bootstrap.Trim(), extra, TimeSpan.FromSeconds(timeout), parseResult.GetValue(Verbose)) { Profile = profile };
     }
 }
 
 /// <summary>Resolved client options, and the librdkafka configuration every client verb starts from.</summary>
 internal sealed record ClientSettings(string BootstrapServers, IReadOnlyList<KeyValuePair<string, string>> Extra, TimeSpan Timeout, bool Verbose)
 {
+    /// <summary>The profile the settings started from, if any (named in error messages).</summary>
+    public ClientProfile? Profile { get; init; }
+
     /// <summary>
     /// Short timeouts so a CLI never hangs on an unreachable cluster: connection set-up fails after 5 s, and
     /// <see cref="BrokerWatch"/> reports "all brokers down" as soon as librdkafka gives up on every bootstrap address.
@@ -123,7 +147,7 @@ internal sealed record ClientSettings(string BootstrapServers, IReadOnlyList<Key
             failures.Add(error);
         }
 
-        throw BrokerWatch.UnreachableError(BootstrapServers, string.Join("; ", failures));
+        throw BrokerWatch.UnreachableError(BootstrapServers, string.Join("; ", failures), Profile);
     }
 
     private static async Task<string?> TryConnectAsync(string address, CancellationToken ct)
@@ -230,14 +254,15 @@ internal sealed class BrokerWatch : IDisposable
             return new CliException($"Fatal client error: {fatal.Reason} ({fatal.Code})");
         }
 
-        return UnreachableError(_settings.BootstrapServers, _lastTransportError);
+        return UnreachableError(_settings.BootstrapServers, _lastTransportError, _settings.Profile);
     }
 
-    public static CliException UnreachableError(string bootstrapServers, string? lastError) => new(
+    public static CliException UnreachableError(string bootstrapServers, string? lastError, ClientProfile? profile = null) => new(
         $"Could not reach a Samsa broker at {bootstrapServers}{(lastError is null ? "" : $" ({lastError.TrimEnd('.')})")}." + Environment.NewLine +
+        (profile is null ? "" : $"Client settings came from the profile {profile.Path}." + Environment.NewLine) +
         "Check that the broker is running (`samsa server`) and listening on that address, that its advertised " +
         "listener is reachable from here, or point the CLI elsewhere with --bootstrap-server host:port " +
-        $"(or ${ClientOptions.BootstrapEnvironmentVariable}).");
+        $"(or ${ClientOptions.BootstrapEnvironmentVariable}, or bootstrap.servers in a --profile file).");
 
     /// <summary>Awaits a client task, failing fast when the watch reports the cluster unreachable.</summary>
     public async Task<T> WaitAsync<T>(Task<T> task, CancellationToken cancellationToken = default)
