@@ -92,8 +92,10 @@ public sealed class KafkaConnectionHandler(
         catch (ConnectionResetException)
         {
         }
-        catch (IOException)
+        catch (IOException e)
         {
+            // Resets are routine (a client exiting); any other socket failure is worth a line for the operator.
+            logger.LogInformation("Connection {Connection} from {Remote} failed: {Reason}", connection.ConnectionId, connection.RemoteEndPoint, e.Message);
         }
         finally
         {
