@@ -58,6 +58,22 @@ public sealed class BrokerHost : IAsyncDisposable
     /// <summary>"host:port" of the first Kafka listener, for clients' bootstrap.servers.</summary>
     public string BootstrapServers => $"{Node.AdvertisedEndpoints[0].Host}:{Node.AdvertisedEndpoints[0].Port}";
 
+    /// <summary>log.cleaner.* broker configs (explicit values, else the definitions' defaults).</summary>
+    private static CleanerConfig CleanerConfigOf(BrokerConfig config)
+    {
+        string Value(string name) => config.Values.TryGetValue(name, out var v) ? v
+            : BrokerConfigDefinitions.All.First(d => d.Name == name).Default ?? "";
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        return new CleanerConfig
+        {
+            Enabled = bool.Parse(Value("log.cleaner.enable")),
+            Threads = int.Parse(Value("log.cleaner.threads"), invariant),
+            DedupeBufferSize = long.Parse(Value("log.cleaner.dedupe.buffer.size"), invariant),
+            BackoffMs = long.Parse(Value("log.cleaner.backoff.ms"), invariant),
+            IoMaxBytesPerSecond = double.Parse(Value("log.cleaner.io.max.bytes.per.second"), invariant),
+        };
+    }
+
     public static async Task<BrokerHost> StartAsync(BrokerConfig config, ILoggerFactory loggerFactory, CancellationToken ct = default)
     {
         var logger = loggerFactory.CreateLogger<BrokerHost>();
@@ -76,6 +92,7 @@ public sealed class BrokerHost : IAsyncDisposable
             loggerFactory.CreateLogger<ReplicaManager>());
         replicas.Start();
         logs.StartBackgroundTasks(TimeSpan.FromMilliseconds(config.LogRetentionCheckIntervalMs));
+        logs.StartCleaner(CleanerConfigOf(config));
 
         // Kestrel: one endpoint per Kafka listener with the Kafka connection handler, plus the HTTP listener.
         var builder = WebApplication.CreateSlimBuilder();
@@ -144,6 +161,8 @@ public sealed class BrokerHost : IAsyncDisposable
             new OffsetFetchHandler(groupCoordinator),
             new ListGroupsHandler(groupCoordinator),
             new DescribeGroupsHandler(groupCoordinator),
+            new ConsumerGroupHeartbeatHandler(groupCoordinator, metadataLog),
+            new ConsumerGroupDescribeHandler(groupCoordinator, metadataLog),
             new DeleteGroupsHandler(groupCoordinator),
             new OffsetDeleteHandler(groupCoordinator),
         ];

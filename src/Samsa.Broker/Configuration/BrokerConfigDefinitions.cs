@@ -272,6 +272,9 @@ public static class BrokerConfigDefinitions
         Long("log.cleaner.backoff.ms", "15000", Medium,
             "Sleep of the cleaner when there is nothing to clean.")
             with { Min = 0, IsDynamic = true },
+        Double("log.cleaner.io.max.bytes.per.second", "1.7976931348623157E308", Medium,
+            "I/O cap (bytes read plus written per second) of all cleaner threads together.")
+            with { Min = 0, IsDynamic = true },
         Double("log.cleaner.min.cleanable.ratio", "0.5", Medium,
             "Dirty ratio above which a log is eligible for cleaning.")
             with { Min = 0, Max = 1, IsDynamic = true, TopicConfigName = "min.cleanable.dirty.ratio" },
@@ -314,6 +317,15 @@ public static class BrokerConfigDefinitions
         Int("group.max.size", IntMax, Medium,
             "Maximum members of one group.")
             with { Min = 1 },
+        Int("group.consumer.heartbeat.interval.ms", "5000", Medium,
+            "Heartbeat interval given to members of consumer protocol (KIP-848) groups.")
+            with { Min = 1 },
+        Int("group.consumer.session.timeout.ms", "45000", Medium,
+            "A consumer protocol (KIP-848) member without a heartbeat for this long is removed from its group.")
+            with { Min = 1 },
+        List("group.consumer.assignors", "uniform,range", Medium,
+            "Server-side assignors of consumer protocol (KIP-848) groups; the first is the default.")
+            with { ValidValues = ["uniform", "range"] },
         List("group.coordinator.rebalance.protocols", "classic,consumer", Medium,
             "Rebalance protocols enabled: classic (JoinGroup/SyncGroup) and consumer (KIP-848).")
             with { ValidValues = ["classic", "consumer", "share", "streams"] },

@@ -57,6 +57,7 @@ public sealed partial class GroupCoordinatorShard
             AddGroup(new ClassicGroup(groupId, NowMs));
             return ErrorCode.None;
         }
+        if (group is ConsumerGroup consumer) return ConsumerGroupCoordinator.ValidateCommit(consumer, generationId, memberId);
         if (group is not ClassicGroup classic) return ErrorCode.UnknownMemberId;
         if (classic.State == ClassicGroupState.Dead) return ErrorCode.CoordinatorNotAvailable;
         if (instanceId is not null && classic.StaticMemberId(instanceId) is { } current && current != memberId) return ErrorCode.FencedInstanceId;

@@ -28,6 +28,7 @@ public sealed partial class GroupCoordinatorShard : IDisposable
         Time = time;
         _logger = logger;
         Classic = new ClassicGroupCoordinator(this);
+        Consumer = new ConsumerGroupCoordinator(this);
     }
 
     private enum ShardStatus
@@ -44,6 +45,7 @@ public sealed partial class GroupCoordinatorShard : IDisposable
     internal ILogger Logger => _logger;
     internal OffsetStore Offsets { get; } = new();
     public ClassicGroupCoordinator Classic { get; }
+    public ConsumerGroupCoordinator Consumer { get; }
     internal long NowMs => Time.GetUtcNow().ToUnixTimeMilliseconds();
 
     public bool IsLoading
@@ -105,16 +107,18 @@ public sealed partial class GroupCoordinatorShard : IDisposable
 
     /// <summary>
     /// Rebuilds groups and offsets by replaying the partition from its log start. Requests get
-    /// COORDINATOR_LOAD_IN_PROGRESS until it completes. Records of unknown types (e.g. KIP-848) are skipped.
+    /// COORDINATOR_LOAD_IN_PROGRESS until it completes. KIP-848 records rebuild consumer groups; records of unknown types are skipped.
     /// </summary>
     public void Load()
     {
         var groupRecords = new Dictionary<string, GroupMetadataValue?>(StringComparer.Ordinal);
         var offsets = new OffsetStore();
+        var consumerGroups = new ConsumerGroupLoader();
         int count = 0;
         foreach (var record in _log.ReadAll())
         {
             count++;
+            if (consumerGroups.TryApply(record)) continue;
             switch (GroupRecordSerde.DecodeKey(record.Key))
             {
                 case OffsetCommitKey k when record.Value is null:
@@ -138,12 +142,14 @@ public sealed partial class GroupCoordinatorShard : IDisposable
                     Offsets.Put(group, tp.Topic, tp.Partition, o);
             foreach (var (id, value) in groupRecords)
                 if (value is not null) AddGroup(ClassicGroup.FromRecord(id, value, now));
+            foreach (var group in consumerGroups.Groups) AddGroup(group);
             foreach (var group in Offsets.Groups)
                 if (!_groups.ContainsKey(group)) AddGroup(new ClassicGroup(group, now));
             _status = ShardStatus.Active;
             foreach (var group in _groups.Values.OfType<ClassicGroup>())
                 foreach (var member in group.Members)
                     Classic.TouchSession(group, member);
+            foreach (var group in _groups.Values.OfType<ConsumerGroup>()) Consumer.OnLoaded(group);
             _expiryTimer = Time.CreateTimer(_ => ExpireOffsets(), null,
                 TimeSpan.FromMilliseconds(Config.OffsetsRetentionCheckIntervalMs), TimeSpan.FromMilliseconds(Config.OffsetsRetentionCheckIntervalMs));
         }
@@ -191,6 +197,7 @@ public sealed partial class GroupCoordinatorShard : IDisposable
             var records = Offsets.RemoveGroup(groupId)
                 .Select(tp => GroupRecordSerde.OffsetCommit(groupId, tp.Topic, tp.Partition, null)).ToList();
             records.Add(GroupRecordSerde.GroupMetadata(groupId, null));
+            if (group is ConsumerGroup) records.AddRange(ConsumerGroupRecordSerde.GroupTombstones(groupId));
             if (group is ClassicGroup classic) Classic.MarkDead(classic);
             RemoveGroup(groupId);
             durable = Persist(records);
@@ -208,6 +215,7 @@ public sealed partial class GroupCoordinatorShard : IDisposable
             _status = ShardStatus.Closed;
             _expiryTimer?.Dispose();
             foreach (var group in _groups.Values.OfType<ClassicGroup>()) Classic.MarkDead(group, ErrorCode.NotCoordinator);
+            foreach (var group in _groups.Values.OfType<ConsumerGroup>()) ConsumerGroupCoordinator.Close(group);
             _groups.Clear();
         }
     }
