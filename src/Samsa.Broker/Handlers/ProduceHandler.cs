@@ -7,6 +7,7 @@
 // single node the ISR is this node, so 1 and -1 are equally durable). Other values → INVALID_REQUIRED_ACKS.
 // Idempotent producer: duplicates of one of the last five batches are acknowledged with their original offsets and
 // not appended again; sequence gaps → OUT_OF_ORDER_SEQUENCE_NUMBER; stale epochs → INVALID_PRODUCER_EPOCH.
+// Compacted topics: every record needs a key (INVALID_RECORD otherwise); only their batches are decompressed.
 // Transactional produce arrives with the transactions issue; until then such requests get INVALID_TXN_STATE
 // with a message saying so.
 using System.Runtime.InteropServices;
@@ -73,6 +74,9 @@ public sealed class ProduceHandler(ReplicaManager replicas, IMetadataLog metadat
                             _ => $"Invalid record batch: {validation}.",
                         };
                     }
+                    else if (config.CleanupCompact && HasRecordWithoutKey(records))
+                        (error, message) = (ErrorCode.InvalidRecord,
+                            $"Compacted topic cannot accept message without key in topic partition {topicData.Name}-{partitionData.Index}.");
                 }
 
                 if (error != ErrorCode.None || partition is null)
@@ -110,6 +114,22 @@ public sealed class ProduceHandler(ReplicaManager replicas, IMetadataLog metadat
             }
         }
         return request.Acks == 0 ? null : response;
+    }
+
+    /// <summary>Compacted topics need a key on every record (Kafka: INVALID_RECORD); only these batches are decompressed.</summary>
+    private static bool HasRecordWithoutKey(ReadOnlyMemory<byte> batches)
+    {
+        var reader = new RecordBatchReader(batches, verifyCrc: false);
+        var records = new List<Record>();
+        while (reader.TryReadNext(out var batch))
+        {
+            if (batch.IsControl) continue;
+            records.Clear();
+            if (batch.TryReadRecords(records) != RecordBatchError.None) return true;
+            foreach (var r in records)
+                if (r.Key is null) return true;
+        }
+        return false;
     }
 
     private static ErrorCode MapError(AppendError error) => error switch
