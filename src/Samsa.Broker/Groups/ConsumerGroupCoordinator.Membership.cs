@@ -130,14 +130,20 @@ public sealed partial class ConsumerGroupCoordinator
     /// <summary>
     /// OffsetCommit against a consumer group, as Kafka's ConsumerGroup.validateOffsetCommit: a commit with a negative
     /// epoch is a simple commit, allowed only while the group is empty; otherwise the member must exist
-    /// (UNKNOWN_MEMBER_ID) and commit with its current epoch (STALE_MEMBER_EPOCH).
+    /// (UNKNOWN_MEMBER_ID) and commit with its current epoch (STALE_MEMBER_EPOCH). As KIP-1251 relaxes it, an older
+    /// epoch of the member is accepted when the member still owns every committed partition: the epoch moved on while
+    /// the commit was in flight, yet no other member can have read those partitions.
     /// </summary>
-    internal static ErrorCode ValidateCommit(ConsumerGroup group, int memberEpoch, string memberId)
+    internal static ErrorCode ValidateCommit(ConsumerGroup group, int memberEpoch, string memberId, IReadOnlyList<OffsetCommitEntry> entries)
     {
         if (memberEpoch < 0 && group.IsEmpty) return ErrorCode.None;
         var member = group.Member(memberId);
         if (member is null) return ErrorCode.UnknownMemberId;
-        return memberEpoch == member.MemberEpoch ? ErrorCode.None : ErrorCode.StaleMemberEpoch;
+        if (memberEpoch == member.MemberEpoch) return ErrorCode.None;
+        bool owned = memberEpoch >= 0 && memberEpoch < member.MemberEpoch && entries.All(e =>
+            group.SubscriptionMetadata.GetValueOrDefault(e.Topic) is { } topic
+            && group.Owner(new TopicIdPartition(topic.TopicId, e.Partition)) == member.MemberId);
+        return owned ? ErrorCode.None : ErrorCode.StaleMemberEpoch;
     }
 
     /// <summary>ConsumerGroupDescribe: GROUP_ID_NOT_FOUND for an unknown group or a group of another protocol.</summary>

@@ -24,7 +24,7 @@ public sealed partial class GroupCoordinatorShard
         lock (Lock)
         {
             if (StatusError != ErrorCode.None) return StatusError;
-            var error = ValidateCommit(groupId, generationId, memberId, instanceId);
+            var error = ValidateCommit(groupId, generationId, memberId, instanceId, entries);
             if (error != ErrorCode.None) return error;
             if (entries.Count == 0) return ErrorCode.None;
             long now = NowMs;
@@ -48,7 +48,7 @@ public sealed partial class GroupCoordinatorShard
         return ErrorCode.None;
     }
 
-    private ErrorCode ValidateCommit(string groupId, int generationId, string memberId, string? instanceId)
+    private ErrorCode ValidateCommit(string groupId, int generationId, string memberId, string? instanceId, IReadOnlyList<OffsetCommitEntry> entries)
     {
         var group = Group(groupId);
         if (group is null)
@@ -57,7 +57,7 @@ public sealed partial class GroupCoordinatorShard
             AddGroup(new ClassicGroup(groupId, NowMs));
             return ErrorCode.None;
         }
-        if (group is ConsumerGroup consumer) return ConsumerGroupCoordinator.ValidateCommit(consumer, generationId, memberId);
+        if (group is ConsumerGroup consumer) return ConsumerGroupCoordinator.ValidateCommit(consumer, generationId, memberId, entries);
         if (group is not ClassicGroup classic) return ErrorCode.UnknownMemberId;
         if (classic.State == ClassicGroupState.Dead) return ErrorCode.CoordinatorNotAvailable;
         if (instanceId is not null && classic.StaticMemberId(instanceId) is { } current && current != memberId) return ErrorCode.FencedInstanceId;

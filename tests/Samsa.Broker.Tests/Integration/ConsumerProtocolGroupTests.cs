@@ -26,6 +26,7 @@ public sealed class ConsumerProtocolGroupTests
         private readonly Dictionary<int, string> _owners = [];
         public ConcurrentBag<string> Violations { get; } = [];
         public ConcurrentDictionary<string, int> Consumed { get; } = new();
+        public ConcurrentQueue<string> Errors { get; } = new();
 
         public void Assigned(string member, IEnumerable<TopicPartition> partitions)
         {
@@ -89,9 +90,10 @@ public sealed class ConsumerProtocolGroupTests
                         _consumer.Commit(result);
                         ownership.Consumed.AddOrUpdate(result.Message.Value, 1, (_, n) => n + 1);
                     }
-                    catch (KafkaException)
+                    catch (KafkaException e)
                     {
                         // A commit rejected (stale epoch while the partition moves): the record is re-delivered, not counted.
+                        ownership.Errors.Enqueue(name + ": " + e.Error);
                     }
                 }
             }) { IsBackground = true };
@@ -175,6 +177,11 @@ public sealed class ConsumerProtocolGroupTests
 
             Assert.Empty(own.Violations);
             Assert.All(own.Consumed.Values, n => Assert.Equal(1, n));
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message} (consumed {own.Consumed.Count})\nClient errors:\n{string.Join("\n", own.Errors.Take(20))}\nBroker:\n" +
+                string.Join("\n", broker.Logs.Lines.Where(l => l.Contains("consumer group", StringComparison.Ordinal)).TakeLast(30)), e);
         }
         finally
         {
