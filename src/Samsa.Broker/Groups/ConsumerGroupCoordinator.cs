@@ -226,7 +226,8 @@ public sealed partial class ConsumerGroupCoordinator(GroupCoordinatorShard shard
             m.SubscribedTopicNames = names.Distinct(StringComparer.Ordinal).ToList();
             bump = changed = true;
         }
-        if (c.SubscribedTopicRegex is { } regex && regex != m.SubscribedTopicRegex)
+        // An empty regex clears the regex subscription (librdkafka sends "" with its topic names).
+        if (c.SubscribedTopicRegex is { } regex && (regex.Length == 0 ? null : regex) != m.SubscribedTopicRegex)
         {
             m.SubscribedTopicRegex = regex.Length == 0 ? null : regex;
             bump = changed = true;

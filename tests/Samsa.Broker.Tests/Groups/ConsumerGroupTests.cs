@@ -263,6 +263,17 @@ public sealed class ConsumerGroupTests
     }
 
     [Fact]
+    public async Task An_empty_regex_beside_topic_names_does_not_bump_the_epoch()
+    {
+        var c = new ConsumerGroupHeartbeatCommand("g", "m-a", 0, null, null, 30_000, ["a"], "", null, [], "c", "/h");
+        var r = await HeartbeatAsync(c);
+        Assert.Equal(1, r.MemberEpoch);
+        r = await HeartbeatAsync(c with { MemberEpoch = 1, OwnedPartitions = [.. r.Assignment!] });
+        Assert.Equal(ErrorCode.None, r.Error);
+        Assert.Equal(1, Group.GroupEpoch);
+    }
+
+    [Fact]
     public async Task Static_member_leaving_with_minus_two_rejoins_with_its_partitions_without_a_new_epoch()
     {
         var a = new Client(this, "m-a", "i-a");
