@@ -97,6 +97,7 @@ public sealed class BrokerHost : IAsyncDisposable
         // Kestrel: one endpoint per Kafka listener with the Kafka connection handler, plus the HTTP listener.
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var kafkaListenOptions = new List<ListenOptions>();
         ListenOptions? httpListenOptions = null;
         RequestDispatcher? dispatcher = null;
@@ -112,7 +113,7 @@ public sealed class BrokerHost : IAsyncDisposable
                 {
                     var limits = new BrokerLimits(config.SocketRequestMaxBytes, listener.Name, TimeSpan.FromMilliseconds(config.ConnectionsMaxIdleMs));
                     listen.Use(_ => connection =>
-                        new KafkaConnectionHandler(dispatcher!, limits, metrics, loggerFactory.CreateLogger<KafkaConnectionHandler>())
+                        new KafkaConnectionHandler(dispatcher!, limits, metrics, loggerFactory.CreateLogger<KafkaConnectionHandler>(), ready.Task)
                             .OnConnectedAsync(connection));
                     kafkaListenOptions.Add(listen);
                 });
@@ -193,6 +194,7 @@ public sealed class BrokerHost : IAsyncDisposable
             : null;
 
         await controller.RegisterBrokerAsync(new RegisterBrokerRecord(config.NodeId, [.. advertised], config.Rack, Guid.NewGuid()), ct).ConfigureAwait(false);
+        ready.TrySetResult();
         logger.LogInformation("Samsa node {NodeId} (cluster {ClusterId}) serving Kafka on {Endpoints}, HTTP on {Http}; data in {LogDirs}",
             config.NodeId, config.ClusterId, string.Join(", ", advertised.Select(a => $"{a.Name}://{a.Host}:{a.Port}")),
             httpUri?.ToString() ?? "(off)", string.Join(", ", config.LogDirs));

@@ -71,11 +71,42 @@ public sealed class LocalMetadataLog : IMetadataLog
             byte[] json = JsonSerializer.SerializeToUtf8Bytes(batch.ToArray(), Json);
             uint crc = Crc32.HashToUInt32(json);
             byte[] line = Encoding.ASCII.GetBytes($"{crc:x8} ").Concat(json).Append((byte)'\n').ToArray();
-            await _file.WriteAsync(line, cancellationToken).ConfigureAwait(false);
-            _file.Flush(true);
+            long before = _file.Length;
+            try
+            {
+                await _file.WriteAsync(line, CancellationToken.None).ConfigureAwait(false);
+                _file.Flush(true);
+            }
+            catch
+            {
+                // Never leave a partial line: later batches would follow it and be cut off by replay on restart.
+                try
+                {
+                    _file.SetLength(before);
+                    _file.Seek(before, SeekOrigin.Begin);
+                }
+                catch (IOException)
+                {
+                }
+                throw;
+            }
             _image = next;
             _logger.LogDebug("Metadata batch {Offset} applied: {Records}", next.Offset, string.Join(", ", batch.Select(r => r.GetType().Name)));
-            Applied?.Invoke(next, batch);
+            if (Applied is { } applied)
+            {
+                foreach (var subscriber in applied.GetInvocationList().Cast<Action<MetadataImage, IReadOnlyList<MetadataRecord>>>())
+                {
+                    try
+                    {
+                        subscriber(next, batch);
+                    }
+                    catch (Exception e)
+                    {
+                        // The batch is durable: a subscriber's failure (e.g. opening a log) must not fail the append.
+                        _logger.LogError(e, "Applying metadata batch {Offset} in {Subscriber} failed", next.Offset, subscriber.Method.DeclaringType?.Name);
+                    }
+                }
+            }
         }
         finally
         {

@@ -33,3 +33,9 @@ public abstract class ApiHandler<TRequest, TResponse> : IApiHandler
 
     protected abstract ValueTask<TResponse?> HandleAsync(RequestContext context, TRequest request, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// Thrown by a handler when Kafka's answer is to close the connection (e.g. a failed acks=0 produce, which has no
+/// response to carry the error). The dispatcher closes the connection and logs the reason at Information level.
+/// </summary>
+public sealed class CloseConnectionException(string reason) : Exception(reason);

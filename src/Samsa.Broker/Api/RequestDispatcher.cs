@@ -104,6 +104,11 @@ public sealed class RequestDispatcher
         {
             throw;
         }
+        catch (CloseConnectionException e)
+        {
+            _logger.LogInformation("Closing connection {Connection} from {Remote}: {Reason}", session.ConnectionId, session.RemoteEndPoint, e.Message);
+            return DispatchOutcome.Close;
+        }
         catch (Exception e)
         {
             _logger.LogError(e, "Unexpected error handling {Api} v{Version} from {Remote}; closing the connection",

@@ -18,7 +18,7 @@ public sealed class AlterConfigsHandler(ConfigAlteration alteration) : ApiHandle
         foreach (var resource in request.Resources)
         {
             var changes = resource.Configs
-                .Select(c => (c.Name, c.Value is null ? AlterConfigOp.Delete : AlterConfigOp.Set, c.Value)).ToList();
+                .Select(c => (c.Name, AlterConfigOp.Set, c.Value)).ToList(); // null values are refused, as Kafka
             var (error, message) = await alteration.ApplyAsync(context, (ConfigResourceType)resource.ResourceType, resource.ResourceName,
                 changes, replaceAll: true, request.ValidateOnly, cancellationToken).ConfigureAwait(false);
             response.Responses.Add(new()

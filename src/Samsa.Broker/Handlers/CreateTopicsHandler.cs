@@ -41,6 +41,11 @@ public sealed class CreateTopicsHandler(TopicCreator creator, TopicConfigs confi
                 Fail(result, ErrorCode.InvalidRequest, "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.");
                 continue;
             }
+            if (topic.Assignments.GroupBy(a => a.PartitionIndex).Any(g => g.Count() > 1))
+            {
+                Fail(result, ErrorCode.InvalidReplicaAssignment, "A partition appears more than once in the replica assignment.");
+                continue;
+            }
             var assignments = topic.Assignments.Count == 0 ? null
                 : topic.Assignments.ToDictionary(a => a.PartitionIndex, a => a.BrokerIds.ToArray());
             var topicConfigs = new Dictionary<string, string?>(StringComparer.Ordinal);

@@ -34,7 +34,21 @@ public sealed class DeleteRecordsHandler(ReplicaManager replicas) : ApiHandler<D
                     long hw = partition.HighWatermark;
                     long target = p.Offset == -1 ? hw : p.Offset;
                     if (target < 0 || target > hw) result.ErrorCode = (short)ErrorCode.OffsetOutOfRange;
-                    else result.LowWatermark = partition.Log.DeleteRecordsBefore(target);
+                    else
+                    {
+                        try
+                        {
+                            result.LowWatermark = partition.Log.DeleteRecordsBefore(target);
+                        }
+                        catch (ObjectDisposedException)
+                        {
+                            result.ErrorCode = (short)ErrorCode.UnknownTopicOrPartition; // deleted meanwhile
+                        }
+                        catch (IOException)
+                        {
+                            result.ErrorCode = (short)ErrorCode.KafkaStorageError;
+                        }
+                    }
                 }
             }
         }

@@ -23,10 +23,12 @@ public sealed class DescribeLogDirsHandler(ReplicaManager replicas, BrokerConfig
             response.ErrorCode = (short)ErrorCode.ClusterAuthorizationFailed;
             return ValueTask.FromResult<DescribeLogDirsResponse?>(response);
         }
-        var wanted = request.Topics?.ToDictionary(t => t.Topic, t => t.Partitions.ToHashSet(), StringComparer.Ordinal);
+        var wanted = request.Topics?.GroupBy(t => t.Topic, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.SelectMany(t => t.Partitions).ToHashSet(), StringComparer.Ordinal);
         foreach (var dir in config.LogDirs)
         {
-            string fullDir = Path.GetFullPath(dir);
+            string fullDir = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
+            string prefix = fullDir + Path.DirectorySeparatorChar;
             var result = new DescribeLogDirsResponse.DescribeLogDirsResult { LogDir = fullDir };
             try
             {
@@ -38,7 +40,7 @@ public sealed class DescribeLogDirsHandler(ReplicaManager replicas, BrokerConfig
             {
             }
             var partitions = replicas.Partitions
-                .Where(p => Path.GetFullPath(p.Log.Directory).StartsWith(fullDir, StringComparison.Ordinal))
+                .Where(p => Path.GetFullPath(p.Log.Directory).StartsWith(prefix, StringComparison.Ordinal))
                 .Where(p => wanted is null || (wanted.TryGetValue(p.Topic, out var set) && set.Contains(p.Index)))
                 .GroupBy(p => p.Topic)
                 .OrderBy(g => g.Key, StringComparer.Ordinal);

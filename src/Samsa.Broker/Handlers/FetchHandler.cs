@@ -43,24 +43,23 @@ public sealed class FetchHandler(ReplicaManager replicas, IMetadataLog metadata,
         bool incremental = false;
         List<Target> targets;
         var image = metadata.Image;
-        if (version >= 7 && request.SessionId != 0)
+        if (version >= 7 && request.SessionId != 0 && request.SessionEpoch is 0 or -1)
+        {
+            // A full fetch naming an old session closes it (if it still exists) and opens a new one (epoch 0) or
+            // fetches without one (epoch -1); as Kafka, an unknown id here is not an error.
+            sessions.Remove(request.SessionId);
+            session = request.SessionEpoch == 0 ? sessions.TryCreate() : null;
+        }
+        else if (version >= 7 && request.SessionId != 0)
         {
             session = sessions.Get(request.SessionId);
             if (session is null)
                 return new FetchResponse { ErrorCode = (short)ErrorCode.FetchSessionIdNotFound };
-            if (request.SessionEpoch == -1 || request.SessionEpoch == 0)
+            lock (session.Lock)
             {
-                sessions.Remove(session.Id);
-                session = request.SessionEpoch == 0 ? sessions.TryCreate() : null;
-            }
-            else
-            {
-                lock (session.Lock)
-                {
-                    if (request.SessionEpoch != session.NextEpoch)
-                        return new FetchResponse { ErrorCode = (short)ErrorCode.InvalidFetchSessionEpoch };
-                    incremental = true;
-                }
+                if (request.SessionEpoch != session.NextEpoch)
+                    return new FetchResponse { ErrorCode = (short)ErrorCode.InvalidFetchSessionEpoch };
+                incremental = true;
             }
         }
         else if (version >= 7 && request.SessionEpoch == 0)
@@ -139,6 +138,7 @@ public sealed class FetchHandler(ReplicaManager replicas, IMetadataLog metadata,
         }
 
         var response = new FetchResponse { SessionId = session?.Id ?? 0 };
+        List<SessionPartition>? served = null;
         foreach (var (id, partition) in unknownTopicIds)
             AddPartition(response, version, "", id, new PartitionData { PartitionIndex = partition, ErrorCode = (short)ErrorCode.UnknownTopicId, HighWatermark = -1, Records = ReadOnlyMemory<byte>.Empty });
         foreach (var (target, data) in results)
@@ -157,8 +157,22 @@ public sealed class FetchHandler(ReplicaManager replicas, IMetadataLog metadata,
                 cached.LastLogStartOffset = data.LogStartOffset;
                 cached.LastStableOffset = data.LastStableOffset;
             }
-            if (data.Records is { Length: > 0 } r) metrics.TopicBytesOut(target.Topic, r);
+            if (data.Records is { Length: > 0 } r)
+            {
+                metrics.TopicBytesOut(target.Topic, r);
+                if (cached is not null) (served ??= []).Add(cached);
+            }
             AddPartition(response, version, target.Topic, target.TopicId, data);
+        }
+        if (session is not null && served is not null)
+        {
+            // As Kafka's incremental fetch context: partitions that just returned data go to the back of the session,
+            // so when fetch.max.bytes fills up the others are read first next time instead of starving.
+            lock (session.Lock)
+            {
+                foreach (var p in served)
+                    if (session.Partitions.Remove(p)) session.Partitions.Add(p);
+            }
         }
         return response;
     }
@@ -218,7 +232,8 @@ public sealed class FetchHandler(ReplicaManager replicas, IMetadataLog metadata,
             var partition = replicas.Get(target.Topic, target.Partition);
             if (partition is null || (target.TopicId != Guid.Empty && partition.TopicId != target.TopicId))
             {
-                data.ErrorCode = (short)(context.ApiVersion >= 13 && partition is not null ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition);
+                bool topicGone = target.TopicId != Guid.Empty && !metadata.Image.TopicsById.ContainsKey(target.TopicId);
+                data.ErrorCode = (short)(context.ApiVersion >= 13 && topicGone ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition);
                 anyError = true;
                 continue;
             }
@@ -228,9 +243,26 @@ public sealed class FetchHandler(ReplicaManager replicas, IMetadataLog metadata,
                 anyError = true;
                 continue;
             }
+            var arrived = partition.DataArrived; // taken before reading the HW so an advance in between still wakes us
             long hw = partition.HighWatermark;
             int limit = Math.Min(target.MaxBytes, remaining);
-            var read = partition.Log.Read(target.FetchOffset, limit, hw, minOneBatch: totalBytes == 0);
+            ReadResult read;
+            try
+            {
+                read = partition.Log.Read(target.FetchOffset, limit, hw, minOneBatch: totalBytes == 0);
+            }
+            catch (ObjectDisposedException)
+            {
+                data.ErrorCode = (short)(context.ApiVersion >= 13 ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition);
+                anyError = true;
+                continue;
+            }
+            catch (IOException)
+            {
+                data.ErrorCode = (short)ErrorCode.KafkaStorageError;
+                anyError = true;
+                continue;
+            }
             data.HighWatermark = hw;
             data.LastStableOffset = hw;
             data.LogStartOffset = read.LogStartOffset;
@@ -243,7 +275,7 @@ public sealed class FetchHandler(ReplicaManager replicas, IMetadataLog metadata,
             data.Records = read.Records;
             totalBytes += read.Records.Length;
             remaining = Math.Max(0, remaining - read.Records.Length);
-            if (read.Records.Length == 0) waitOn.Add(partition.DataArrived);
+            if (read.Records.Length == 0) waitOn.Add(arrived);
         }
         return results;
     }

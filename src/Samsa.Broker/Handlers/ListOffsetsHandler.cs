@@ -40,10 +40,21 @@ public sealed class ListOffsetsHandler(ReplicaManager replicas) : ApiHandler<Lis
                     result.ErrorCode = (short)(p.CurrentLeaderEpoch < partition.LeaderEpoch ? ErrorCode.FencedLeaderEpoch : ErrorCode.UnknownLeaderEpoch);
                 else
                 {
-                    var (offset, timestamp) = Lookup(partition, p.Timestamp, request.ReplicaId >= 0);
-                    result.Offset = offset;
-                    result.Timestamp = timestamp;
-                    if (context.ApiVersion >= 4) result.LeaderEpoch = offset >= 0 ? partition.LeaderEpoch : -1;
+                    try
+                    {
+                        var (offset, timestamp) = Lookup(partition, p.Timestamp, request.ReplicaId >= 0);
+                        result.Offset = offset;
+                        result.Timestamp = timestamp;
+                        if (context.ApiVersion >= 4) result.LeaderEpoch = offset >= 0 ? partition.LeaderEpoch : -1;
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        result.ErrorCode = (short)ErrorCode.UnknownTopicOrPartition; // deleted meanwhile
+                    }
+                    catch (IOException)
+                    {
+                        result.ErrorCode = (short)ErrorCode.KafkaStorageError;
+                    }
                 }
             }
         }

@@ -63,6 +63,8 @@ public sealed class MetadataHandler(IMetadataLog metadata, NodeInfo node, TopicC
     {
         var image = metadata.Image;
         TopicImage? topic;
+        if (requested.Name is null && context.ApiVersion < 12)
+            return new() { Name = "", TopicId = requested.TopicId, ErrorCode = (short)ErrorCode.InvalidRequest };
         if (requested.Name is null)
         {
             topic = image.TopicsById.GetValueOrDefault(requested.TopicId);

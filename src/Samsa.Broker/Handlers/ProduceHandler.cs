@@ -52,6 +52,8 @@ public sealed class ProduceHandler(ReplicaManager replicas, IMetadataLog metadat
                 Partition? partition = null;
                 if (!validAcks) error = ErrorCode.InvalidRequiredAcks;
                 else if (!authorized) error = ErrorCode.TopicAuthorizationFailed;
+                else if (TopicCreator.IsInternal(topicData.Name) && context.Header.ClientId != "__admin_client")
+                    (error, message) = (ErrorCode.InvalidTopicException, $"Cannot append to internal topic {topicData.Name}");
                 else if (request.TransactionalId is not null)
                     (error, message) = (ErrorCode.InvalidTxnState, "Transactional produce is not supported yet.");
                 else if (topic is null || partitionData.Index < 0 || partitionData.Index >= topic.Partitions.Length
@@ -104,6 +106,12 @@ public sealed class ProduceHandler(ReplicaManager replicas, IMetadataLog metadat
                 result.ErrorCode = (short)ErrorCode.KafkaStorageError;
                 continue;
             }
+            catch (ObjectDisposedException)
+            {
+                // The topic was deleted while the batch was appended or waiting for its fsync.
+                result.ErrorCode = (short)ErrorCode.UnknownTopicOrPartition;
+                continue;
+            }
             result.ErrorCode = (short)MapError(appended.Error);
             result.LogStartOffset = appended.LogStartOffset;
             if (appended.IsSuccess)
@@ -113,7 +121,12 @@ public sealed class ProduceHandler(ReplicaManager replicas, IMetadataLog metadat
                 if (!appended.Duplicate) metrics.TopicBytesIn(partition.Topic, bytes, appended.RecordCount);
             }
         }
-        return request.Acks == 0 ? null : response;
+        if (request.Acks != 0) return response;
+        // acks=0 has no response to carry an error: like Kafka, close the connection so the client refreshes metadata.
+        var failed = response.Responses.SelectMany(t => t.PartitionResponses.Where(r => r.ErrorCode != 0).Select(r => (t.Name, r.Index, r.ErrorCode))).FirstOrDefault();
+        if (failed.Name is not null)
+            throw new CloseConnectionException($"acks=0 produce to {failed.Name}-{failed.Index} failed with {(ErrorCode)failed.ErrorCode}");
+        return null;
     }
 
     /// <summary>Compacted topics need a key on every record (Kafka: INVALID_RECORD); only these batches are decompressed.</summary>

@@ -14,7 +14,7 @@ namespace Samsa.Broker.Network;
 /// A size outside (0, socket.request.max.bytes] closes the connection before anything is allocated.
 /// </summary>
 public sealed class KafkaConnectionHandler(
-    RequestDispatcher dispatcher, BrokerLimits limits, BrokerMetrics metrics, ILogger<KafkaConnectionHandler> logger)
+    RequestDispatcher dispatcher, BrokerLimits limits, BrokerMetrics metrics, ILogger<KafkaConnectionHandler> logger, Task ready)
     : ConnectionHandler
 {
     /// <summary>Smallest valid request: api key, api version, correlation id and a null client id.</summary>
@@ -31,6 +31,8 @@ public sealed class KafkaConnectionHandler(
         logger.LogDebug("Connection {Connection} from {Remote}", connection.ConnectionId, connection.RemoteEndPoint);
         try
         {
+            // Kestrel accepts as soon as it binds; requests wait until the node knows its advertised endpoints.
+            await ready.WaitAsync(ct).ConfigureAwait(false);
             while (true)
             {
                 ReadResult result;

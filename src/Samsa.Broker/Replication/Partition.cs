@@ -37,7 +37,9 @@ public sealed class Partition(string topic, Guid topicId, int index, PartitionLo
             BrokerMetrics.ProducePurgatory.Increment();
             try
             {
-                await Log.WaitForFlushAsync(result.LastOffset + 1, ct).ConfigureAwait(false);
+                // Not cancellable: if the producer disconnects, the batch is still in the log and must still become
+                // visible once durable, or the high watermark would stall until the next append. The fsync is bounded.
+                await Log.WaitForFlushAsync(result.LastOffset + 1, CancellationToken.None).ConfigureAwait(false);
             }
             finally
             {

@@ -63,8 +63,15 @@ public sealed class ReplicaManager : IDisposable
             foreach (var topic in records.OfType<ConfigRecord>()
                          .Where(r => r.ResourceType == ConfigResourceType.Topic).Select(r => r.ResourceName).Distinct())
             {
-                var config = _configs.Effective(topic);
-                foreach (var p in _partitions.Values.Where(p => p.Topic == topic)) p.Log.UpdateConfig(config);
+                try
+                {
+                    var config = _configs.Effective(topic);
+                    foreach (var p in _partitions.Values.Where(p => p.Topic == topic)) p.Log.UpdateConfig(config);
+                }
+                catch (ArgumentException e)
+                {
+                    _logger.LogError(e, "Topic {Topic}: the new configuration could not be applied; keeping the previous one", topic);
+                }
             }
         }
     }
@@ -86,11 +93,20 @@ public sealed class ReplicaManager : IDisposable
                     }
                     RemovePartition(existing); // same name, new topic id: the old topic was deleted
                 }
-                config ??= _configs.Effective(topic.Name);
-                var log = _logs.GetOrCreate(topic.Name, p.PartitionId, config, topic.TopicId);
-                var partition = new Partition(topic.Name, topic.TopicId, p.PartitionId, log, _flushOnAck) { LeaderEpoch = p.LeaderEpoch };
-                if (log.HighWatermark < log.LogEndOffset) log.HighWatermark = log.LogEndOffset; // single node: what survived is durable
-                _partitions[(topic.Name, p.PartitionId)] = partition;
+                try
+                {
+                    config ??= _configs.Effective(topic.Name);
+                    var log = _logs.GetOrCreate(topic.Name, p.PartitionId, config, topic.TopicId);
+                    var partition = new Partition(topic.Name, topic.TopicId, p.PartitionId, log, _flushOnAck) { LeaderEpoch = p.LeaderEpoch };
+                    if (log.HighWatermark < log.LogEndOffset) log.HighWatermark = log.LogEndOffset; // single node: what survived is durable
+                    _partitions[(topic.Name, p.PartitionId)] = partition;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+                {
+                    // One partition that cannot be opened (disk error, file descriptors exhausted, a bad config) stays
+                    // offline — clients get UNKNOWN_TOPIC_OR_PARTITION — and must not stop the others or the node.
+                    _logger.LogError(e, "Partition {Topic}-{Partition} is offline: its log could not be opened", topic.Name, p.PartitionId);
+                }
             }
         }
         foreach (var partition in _partitions.Values.ToList())
@@ -105,7 +121,15 @@ public sealed class ReplicaManager : IDisposable
     {
         if (!_partitions.TryRemove(((partition.Topic, partition.Index)), out _)) return;
         partition.WakeWaiters();
-        _logs.Delete(partition.Topic, partition.Index);
+        try
+        {
+            _logs.Delete(partition.Topic, partition.Index);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogError(e, "Deleting the log of {Topic}-{Partition} failed; its directory may need removing by hand", partition.Topic, partition.Index);
+            return;
+        }
         _logger.LogInformation("Removed partition {Topic}-{Partition}", partition.Topic, partition.Index);
     }
 
