@@ -173,7 +173,7 @@ public sealed class BrokerHost : IAsyncDisposable
         built = new RequestDispatcher(table, AllowAllAuthorizer.Instance, metrics, loggerFactory.CreateLogger<RequestDispatcher>());
         dispatcher = built;
 
-        var exporter = new Metrics.MetricsExporter(metrics, replicas, metadataLog, groupCoordinator, config.NodeId);
+        var exporter = new Metrics.MetricsExporter(metrics, replicas, metadataLog, groupCoordinator, config.NodeId, logs.Cleaner);
         web.MapGet("/metrics", () => Results.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8"));
         web.Lifetime.ApplicationStopping.Register(groupCoordinator.Dispose);
         await web.StartAsync(ct).ConfigureAwait(false);

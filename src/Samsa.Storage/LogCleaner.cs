@@ -25,6 +25,9 @@ public sealed class LogCleaner : IDisposable
     private readonly List<Task> _threads = new();
     private readonly Lazy<Cleaner> _foregroundCleaner;
     private long _passes;
+    private long _bytesRead;
+    private long _bytesWritten;
+    private volatile CleanerStats? _lastPass;
     private bool _disposed;
 
     public LogCleaner(Func<IEnumerable<PartitionLog>> logs, CleanerConfig config, TimeProvider time, ILoggerFactory? loggerFactory = null)
@@ -42,6 +45,15 @@ public sealed class LogCleaner : IDisposable
 
     /// <summary>Completed cleaning passes since start.</summary>
     public long Passes => Interlocked.Read(ref _passes);
+
+    /// <summary>Bytes read from dirty and clean segments by completed passes since start.</summary>
+    public long BytesRead => Interlocked.Read(ref _bytesRead);
+
+    /// <summary>Bytes written to cleaned segments by completed passes since start.</summary>
+    public long BytesWritten => Interlocked.Read(ref _bytesWritten);
+
+    /// <summary>Statistics of the most recent completed pass over any log, or null.</summary>
+    public CleanerStats? LastPass => _lastPass;
 
     private long MapMemoryPerThread => Math.Max(1024 * 1024, _config.DedupeBufferSize / Math.Max(1, _config.Threads));
 
@@ -121,7 +133,10 @@ public sealed class LogCleaner : IDisposable
         try
         {
             cleaner.Fault = Fault;
-            cleaner.Clean(log, section, token);
+            var stats = cleaner.Clean(log, section, token);
+            Interlocked.Add(ref _bytesRead, stats.BytesRead);
+            Interlocked.Add(ref _bytesWritten, stats.BytesWritten);
+            _lastPass = stats;
             Interlocked.Increment(ref _passes);
             return true;
         }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Samsa.Broker.Groups;
 using Samsa.Broker.Replication;
 using Samsa.Metadata;
+using Samsa.Storage;
 
 namespace Samsa.Broker.Metrics;
 
@@ -10,7 +11,8 @@ namespace Samsa.Broker.Metrics;
 /// state (partition logs, the metadata image, the group coordinator, the runtime). Runs on the HTTP listener's
 /// thread; it allocates freely, the hot paths never do.
 /// </summary>
-internal sealed class MetricsExporter(BrokerMetrics metrics, ReplicaManager replicas, IMetadataLog metadata, GroupCoordinator groups, int nodeId)
+internal sealed class MetricsExporter(BrokerMetrics metrics, ReplicaManager replicas, IMetadataLog metadata, GroupCoordinator groups, int nodeId,
+    LogCleaner? cleaner = null)
 {
     private static readonly string[] GroupStates = ["Empty", "PreparingRebalance", "CompletingRebalance", "Stable", "Dead"];
     private readonly long _startedTimestamp = Stopwatch.GetTimestamp();
@@ -23,6 +25,7 @@ internal sealed class MetricsExporter(BrokerMetrics metrics, ReplicaManager repl
         WriteRequests(w);
         WriteTopics(w);
         WriteStorage(w);
+        WriteCleaner(w);
         WriteCluster(w);
         WriteGroups(w);
         WriteRuntime(w);
@@ -86,6 +89,55 @@ internal sealed class MetricsExporter(BrokerMetrics metrics, ReplicaManager repl
             w.Family(name, "gauge", help);
             foreach (var (labels, log) in partitions)
                 w.Sample(name, value(log), ("topic", labels.Topic), ("partition", labels.Partition));
+        }
+    }
+
+    /// <summary>
+    /// Log cleaner progress (Kafka's kafka.log:type=LogCleaner / LogCleanerManager MBeans): per compacted partition hosted
+    /// here the dirty ratio and the end of its last pass (no sample before the first pass), plus totals over all passes.
+    /// </summary>
+    private void WriteCleaner(PrometheusWriter w)
+    {
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        var compacted = new List<(string Topic, string Partition, double DirtyRatio, DateTimeOffset? LastClean)>();
+        foreach (var p in replicas.Partitions.OrderBy(p => p.Topic, StringComparer.Ordinal).ThenBy(p => p.Index))
+        {
+            var log = p.Log;
+            if (!log.Config.CleanupCompact) continue;
+            double ratio;
+            try
+            {
+                ratio = log.DirtyRatio;
+            }
+            catch (ObjectDisposedException)
+            {
+                continue; // deleted or closed meanwhile
+            }
+            compacted.Add((p.Topic, p.Index.ToString(invariant), ratio, log.LastCleanTime));
+        }
+        w.Family("samsa_log_cleaner_dirty_ratio", "gauge",
+            "Compacted partitions: dirty bytes / (clean + dirty bytes) of the closed segments; cleaned at min.cleanable.dirty.ratio.");
+        foreach (var c in compacted)
+            w.Sample("samsa_log_cleaner_dirty_ratio", c.DirtyRatio, ("topic", c.Topic), ("partition", c.Partition));
+        w.Family("samsa_log_cleaner_last_clean_timestamp_seconds", "gauge",
+            "Compacted partitions: Unix time the cleaner last finished a pass over the partition (absent if never cleaned).");
+        foreach (var c in compacted)
+            if (c.LastClean is { } at)
+                w.Sample("samsa_log_cleaner_last_clean_timestamp_seconds", at.ToUnixTimeMilliseconds() / 1000.0, ("topic", c.Topic), ("partition", c.Partition));
+
+        if (cleaner is null) return;
+        w.Family("samsa_log_cleaner_passes_total", "counter", "Completed cleaning passes.");
+        w.Sample("samsa_log_cleaner_passes_total", cleaner.Passes);
+        w.Family("samsa_log_cleaner_bytes_read_total", "counter", "Bytes read by completed cleaning passes.");
+        w.Sample("samsa_log_cleaner_bytes_read_total", cleaner.BytesRead);
+        w.Family("samsa_log_cleaner_bytes_written_total", "counter", "Bytes written to cleaned segments by completed cleaning passes.");
+        w.Sample("samsa_log_cleaner_bytes_written_total", cleaner.BytesWritten);
+        if (cleaner.LastPass is { } last)
+        {
+            w.Family("samsa_log_cleaner_last_pass_duration_seconds", "gauge", "Duration of the most recent cleaning pass.");
+            w.Sample("samsa_log_cleaner_last_pass_duration_seconds", last.Duration.TotalSeconds);
+            w.Family("samsa_log_cleaner_last_pass_megabytes_per_second", "gauge", "Read throughput (MB/s) of the most recent cleaning pass.");
+            w.Sample("samsa_log_cleaner_last_pass_megabytes_per_second", last.MegabytesPerSecond);
         }
     }
 

@@ -103,6 +103,54 @@ public sealed partial class MetricsTests(ITestOutputHelper output)
         Assert.True(health.IsSuccessStatusCode);
     }
 
+    [Fact]
+    public async Task Metrics_show_cleaner_progress_of_a_compacted_partition()
+    {
+        const string topic = "metrics-compacted";
+        await using var broker = await TestBroker.StartAsync(new Dictionary<string, string> { ["log.cleaner.backoff.ms"] = "50" });
+        await RestartTests.CreateTopicAsync(broker.BootstrapServers, topic, 1, new()
+        {
+            ["cleanup.policy"] = "compact", ["segment.bytes"] = "16384", ["min.cleanable.dirty.ratio"] = "0.01",
+        });
+        var before = DateTimeOffset.UtcNow;
+        using (var producer = new ProducerBuilder<string, string>(new ProducerConfig
+               {
+                   BootstrapServers = broker.BootstrapServers, Acks = Acks.All, LingerMs = 5, BatchSize = 8192,
+               }).Build())
+        {
+            // Batches smaller than a segment; 20 keys updated 3000 times, so cleaning shrinks the closed segments.
+            var acks = Enumerable.Range(0, 3000).Select(i => producer.ProduceAsync(topic,
+                new Message<string, string> { Key = $"key-{i % 20}", Value = $"value-{i}-" + new string('x', 50) })).ToList();
+            await Task.WhenAll(acks);
+        }
+
+        using var http = new HttpClient { BaseAddress = broker.Host.HttpEndpoint };
+        var partition = new[] { ("topic", topic), ("partition", "0") };
+        Scrape scrape;
+        var until = DateTime.UtcNow.AddSeconds(30);
+        do
+        {
+            scrape = Scrape.Parse(await http.GetStringAsync("metrics"));
+            if (scrape.Find("samsa_log_cleaner_last_clean_timestamp_seconds", partition) is not null &&
+                scrape.Get("samsa_log_cleaner_dirty_ratio", partition) < 0.5) break;
+            await Task.Delay(50);
+        }
+        while (DateTime.UtcNow < until);
+        foreach (var line in scrape.Text.Split('\n').Where(l => l.StartsWith("samsa_log_cleaner", StringComparison.Ordinal)))
+            output.WriteLine(line);
+
+        double lastClean = scrape.Get("samsa_log_cleaner_last_clean_timestamp_seconds", partition);
+        Assert.InRange(lastClean, before.ToUnixTimeMilliseconds() / 1000.0 - 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 + 1);
+        Assert.InRange(scrape.Get("samsa_log_cleaner_dirty_ratio", partition), 0, 0.5);
+        Assert.True(scrape.Get("samsa_log_cleaner_passes_total") >= 1);
+        double read = scrape.Get("samsa_log_cleaner_bytes_read_total"), written = scrape.Get("samsa_log_cleaner_bytes_written_total");
+        Assert.True(written > 0 && read > written, $"read {read}, written {written}");
+        Assert.True(scrape.Get("samsa_log_cleaner_last_pass_duration_seconds") > 0);
+        Assert.True(scrape.Get("samsa_log_cleaner_last_pass_megabytes_per_second") > 0);
+        // Only compacted partitions have cleaner gauges.
+        Assert.DoesNotContain(scrape.Samples, s => s.Name == "samsa_log_cleaner_dirty_ratio" && s.Labels["topic"] != topic && !s.Labels["topic"].StartsWith("__", StringComparison.Ordinal));
+    }
+
     [GeneratedRegex("""^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$""")]
     private static partial Regex SampleLine();
 
