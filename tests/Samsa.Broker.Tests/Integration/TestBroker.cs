@@ -51,10 +51,12 @@ public sealed class TestBroker : IAsyncDisposable
         _port = Host.BoundEndpoints[0].Port;
     }
 
-    /// <summary>Graceful restart on the same port and data directory.</summary>
-    public async Task RestartAsync()
+    /// <summary>Graceful restart on the same port and data directory, optionally with changed broker configs from then on.</summary>
+    public async Task RestartAsync(IDictionary<string, string>? overrides = null)
     {
         await Host.DisposeAsync();
+        if (overrides is not null)
+            foreach (var (k, v) in overrides) _overrides[k] = v;
         await StartHostAsync();
     }
 
