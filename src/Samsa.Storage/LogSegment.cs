@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.Win32.SafeHandles;
 using Samsa.Protocol.Records;
 
@@ -204,31 +205,43 @@ internal sealed class LogSegment : IDisposable
     /// Whole batches starting at the first batch containing or following <paramref name="startOffset"/>, up to
     /// <paramref name="maxBytes"/> (or one batch whatever its size when <paramref name="minOneBatch"/>), excluding any batch
     /// with an offset ≥ <paramref name="maxOffsetExclusive"/>. Null when the segment holds nothing at or after the offset.
-    /// The returned memory is a fresh array owned by the caller.
+    /// Without <paramref name="pool"/> the returned memory is a fresh array owned by the caller. With one, a non-empty
+    /// result starts at index 0 of an array rented from <paramref name="pool"/> that the caller must return to it; an
+    /// empty result or an exception leaves nothing rented.
     /// </summary>
-    public ReadOnlyMemory<byte>? Read(long startOffset, int maxBytes, long maxOffsetExclusive, bool minOneBatch)
+    public ReadOnlyMemory<byte>? Read(long startOffset, int maxBytes, long maxOffsetExclusive, bool minOneBatch, ArrayPool<byte>? pool = null)
     {
         var start = FindPosition(startOffset);
         if (start is null) return null;
         var (position, first) = start.Value;
         if (first.LastOffset >= maxOffsetExclusive) return ReadOnlyMemory<byte>.Empty;
-        long available = Size - position;
-        if (first.Size > maxBytes)
-        {
-            if (!minOneBatch) return ReadOnlyMemory<byte>.Empty;
-            var single = new byte[first.Size];
-            return OffsetIndex.ReadFully(_log, single, position) == single.Length ? single : ReadOnlyMemory<byte>.Empty;
-        }
-        var buffer = new byte[(int)Math.Min(available, maxBytes)];
-        int read = OffsetIndex.ReadFully(_log, buffer, position);
+        bool single = first.Size > maxBytes;
+        if (single && !minOneBatch) return ReadOnlyMemory<byte>.Empty;
+        int length = single ? first.Size : (int)Math.Min(Size - position, maxBytes);
+        var buffer = pool?.Rent(length) ?? new byte[length];
         int total = 0;
-        while (total + RecordBatchLayout.HeaderSize <= read)
+        try
         {
-            var h = new RecordBatchHeader(buffer.AsSpan(total));
-            if (h.LastOffset >= maxOffsetExclusive || total + h.SizeInBytes > read || h.SizeInBytes <= 0) break;
-            total += h.SizeInBytes;
+            int read = OffsetIndex.ReadFully(_log, buffer.AsSpan(0, length), position);
+            if (single)
+            {
+                total = read == length ? length : 0;
+            }
+            else
+            {
+                while (total + RecordBatchLayout.HeaderSize <= read)
+                {
+                    var h = new RecordBatchHeader(buffer.AsSpan(total));
+                    if (h.LastOffset >= maxOffsetExclusive || total + h.SizeInBytes > read || h.SizeInBytes <= 0) break;
+                    total += h.SizeInBytes;
+                }
+            }
         }
-        return buffer.AsMemory(0, total);
+        finally
+        {
+            if (total == 0) pool?.Return(buffer);
+        }
+        return total == 0 ? ReadOnlyMemory<byte>.Empty : buffer.AsMemory(0, total);
     }
 
     /// <summary>Reads the header of the batch at <paramref name="position"/>.</summary>

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+
 namespace Samsa.Storage;
 
 public sealed partial class PartitionLog
@@ -8,7 +11,24 @@ public sealed partial class PartitionLog
     /// <paramref name="maxOffsetExclusive"/> (pass the high watermark for consumers, LogEndOffset for followers).
     /// A read never spans segments. OffsetOutOfRange when startOffset is outside [LogStartOffset, LogEndOffset].
     /// </summary>
-    public ReadResult Read(long startOffset, int maxBytes, long maxOffsetExclusive, bool minOneBatch)
+    public ReadResult Read(long startOffset, int maxBytes, long maxOffsetExclusive, bool minOneBatch) =>
+        Read(startOffset, maxBytes, maxOffsetExclusive, minOneBatch, pool: null);
+
+    /// <summary>
+    /// <see cref="Read(long, int, long, bool)"/> into a buffer rented from <see cref="ArrayPool{T}.Shared"/> instead of a
+    /// fresh array, for the fetch path (a fresh array of up to max.partition.fetch.bytes per fetch lands on the large-object
+    /// heap). When <see cref="ReadResult.Records"/> is not empty, <paramref name="buffer"/> owns it: the caller disposes
+    /// it once nothing reads the records any more (after the response is written), and not before; disposing twice is
+    /// harmless. Otherwise it is null.
+    /// </summary>
+    public ReadResult ReadPooled(long startOffset, int maxBytes, long maxOffsetExclusive, bool minOneBatch, out IMemoryOwner<byte>? buffer)
+    {
+        var result = Read(startOffset, maxBytes, maxOffsetExclusive, minOneBatch, ArrayPool<byte>.Shared);
+        buffer = result.Records.IsEmpty ? null : new PooledRecords(result.Records);
+        return result;
+    }
+
+    private ReadResult Read(long startOffset, int maxBytes, long maxOffsetExclusive, bool minOneBatch, ArrayPool<byte>? pool)
     {
         for (int attempt = 0; ; attempt++)
         {
@@ -25,7 +45,7 @@ public sealed partial class PartitionLog
             {
                 for (int i = FloorSegment(segments, startOffset); i < segments.Length; i++)
                 {
-                    var records = segments[i].Read(startOffset, maxBytes, maxOffsetExclusive, minOneBatch);
+                    var records = segments[i].Read(startOffset, maxBytes, maxOffsetExclusive, minOneBatch, pool);
                     if (records is { } r) return new ReadResult(ReadError.None, r, logStart, logEnd, hw);
                 }
                 // A roll published after our snapshot may hold the offset: look again with the new list.
@@ -90,5 +110,23 @@ public sealed partial class PartitionLog
             }
         }
         return (offset, ts);
+    }
+}
+
+/// <summary>
+/// Records at the start of an array rented from <see cref="ArrayPool{T}.Shared"/>. Dispose returns the array once (later
+/// calls do nothing); <see cref="Memory"/> must not be used after that.
+/// </summary>
+internal sealed class PooledRecords(ReadOnlyMemory<byte> records) : IMemoryOwner<byte>
+{
+    private byte[]? _array = MemoryMarshal.TryGetArray(records, out var segment) && segment.Offset == 0
+        ? segment.Array
+        : throw new ArgumentException("Records must start at index 0 of a rented array.", nameof(records));
+
+    public Memory<byte> Memory { get; } = MemoryMarshal.AsMemory(records);
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _array, null) is { } array) ArrayPool<byte>.Shared.Return(array);
     }
 }

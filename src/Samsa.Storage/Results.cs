@@ -42,7 +42,8 @@ public enum ReadError
 }
 
 /// <summary>
-/// Whole v2 batches read from the log. <see cref="Records"/> is a fresh array owned by the caller (no pooling), so it
+/// Whole v2 batches read from the log. <see cref="Records"/> is a fresh array owned by the caller (or, from
+/// <see cref="PartitionLog.ReadPooled"/>, a rented buffer the caller disposes), so it
 /// stays valid after segments are deleted. The first batch may begin before the requested offset (batches are not split).
 /// </summary>
 public readonly record struct ReadResult(

@@ -54,6 +54,29 @@ public sealed class PartitionLogTests : LogTestBase
     }
 
     [Fact]
+    public void Pooled_read_returns_the_same_bytes_and_owns_them_until_disposed()
+    {
+        using var log = Open(Small);
+        for (int i = 0; i < 40; i++) Append(log, TestBatches.Build(1 + i % 3, valueSize: 50));
+        foreach (var (offset, maxBytes, maxOffset, minOne) in new[]
+        {
+            (0L, 300, long.MaxValue, true), (5L, 10, long.MaxValue, true), (5L, 10, long.MaxValue, false),
+            (3L, int.MaxValue, 8L, true), (log.LogEndOffset, 1000, long.MaxValue, true), (log.LogEndOffset + 1, 1000, long.MaxValue, true),
+        })
+        {
+            var expected = log.Read(offset, maxBytes, maxOffset, minOne);
+            var pooled = log.ReadPooled(offset, maxBytes, maxOffset, minOne, out var buffer);
+            Assert.Equal(expected.Error, pooled.Error);
+            Assert.Equal(expected.Records.ToArray(), pooled.Records.ToArray());
+            Assert.Equal(pooled.Records.IsEmpty, buffer is null);
+            if (buffer is null) continue;
+            Assert.True(buffer.Memory.Span.SequenceEqual(pooled.Records.Span));
+            buffer.Dispose();
+            buffer.Dispose(); // idempotent: the array goes back to the pool once
+        }
+    }
+
+    [Fact]
     public void Index_lookup_finds_a_position_at_or_before_every_offset()
     {
         using var log = Open(LogConfig.Default with { IndexIntervalBytes = 100 });
