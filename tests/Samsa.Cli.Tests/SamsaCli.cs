@@ -28,6 +28,7 @@ public static class SamsaCli
         info.ArgumentList.Add(Dll.Value);
         foreach (var arg in args) info.ArgumentList.Add(arg);
         info.Environment.Remove("SAMSA_BOOTSTRAP_SERVER");
+        info.Environment.Remove("SAMSA_METRICS_URL");
         // No profile from the developer's machine: SAMSA_PROFILE unset, default profile looked up in an empty directory.
         info.Environment.Remove("SAMSA_PROFILE");
         info.Environment["XDG_CONFIG_HOME"] = Path.Combine(Path.GetTempPath(), "samsa-cli-test-no-config");

@@ -19,7 +19,7 @@ public sealed class TestBroker : IAsyncDisposable
     public BrokerHost Host { get; }
     public string BootstrapServers => Host.BootstrapServers;
 
-    public static async Task<TestBroker> StartAsync()
+    public static async Task<TestBroker> StartAsync(IDictionary<string, string>? extra = null)
     {
         string dir = Path.Combine(Path.GetTempPath(), "samsa-cli-test-" + Guid.NewGuid().ToString("N")[..12]);
         var overrides = new Dictionary<string, string>
@@ -29,6 +29,8 @@ public sealed class TestBroker : IAsyncDisposable
             ["http.listener"] = "http://127.0.0.1:0",
             ["num.partitions"] = "1",
         };
+        if (extra is not null)
+            foreach (var (k, v) in extra) overrides[k] = v;
         var config = BrokerConfig.Load(null, overrides, new Hashtable());
         var host = await BrokerHost.StartAsync(config, NullLoggerFactory.Instance);
         return new TestBroker(dir, host);

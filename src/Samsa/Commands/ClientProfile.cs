@@ -14,6 +14,12 @@ internal sealed record ClientProfile(string Path, string? BootstrapServers, IRea
     public const string EnvironmentVariable = "SAMSA_PROFILE";
     public const string BootstrapKey = "bootstrap.servers";
 
+    /// <summary>Samsa-only key: the node's HTTP endpoint (/metrics), read by verbs that show what no Kafka API carries.</summary>
+    public const string MetricsUrlKey = "metrics.url";
+
+    /// <summary>metrics.url of the profile, if set (not passed to the Kafka client).</summary>
+    public string? MetricsUrl { get; init; }
+
     /// <summary>~/.config/samsa/profile.properties, or under $XDG_CONFIG_HOME when set.</summary>
     public static string DefaultPath
     {
@@ -72,7 +78,11 @@ internal sealed record ClientProfile(string Path, string? BootstrapServers, IRea
         }
 
         var bootstrap = properties.GetValueOrDefault(BootstrapKey);
-        var rest = properties.Where(kv => kv.Key != BootstrapKey).OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList();
-        return new ClientProfile(path, string.IsNullOrWhiteSpace(bootstrap) ? null : bootstrap.Trim(), rest);
+        var metricsUrl = properties.GetValueOrDefault(MetricsUrlKey);
+        var rest = properties.Where(kv => kv.Key != BootstrapKey && kv.Key != MetricsUrlKey).OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList();
+        return new ClientProfile(path, string.IsNullOrWhiteSpace(bootstrap) ? null : bootstrap.Trim(), rest)
+        {
+            MetricsUrl = string.IsNullOrWhiteSpace(metricsUrl) ? null : metricsUrl.Trim(),
+        };
     }
 }

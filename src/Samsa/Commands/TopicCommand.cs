@@ -160,10 +160,13 @@ internal static class TopicCommand
         var name = TopicArgument();
         var format = Output.CreateFormatOption();
         var client = new ClientOptions();
-        var command = new Command("describe", "Show a topic's partitions (leader, replicas, ISR, earliest and latest offsets) and configs with their sources.")
+        var metricsUrl = CleanerStatus.CreateOption();
+        var command = new Command("describe", "Show a topic's partitions (leader, replicas, ISR, earliest and latest offsets; for compacted topics " +
+                                              "the cleaner's dirty ratio and last-clean time) and configs with their sources.")
         {
             name,
             format,
+            metricsUrl,
         };
         client.AddTo(command);
         command.SetAction((parseResult, ct) => Output.RunAsync(async () =>
@@ -172,6 +175,16 @@ internal static class TopicCommand
             var topic = parseResult.GetValue(name)!;
             using var session = await AdminSession.OpenAsync(settings, ct).ConfigureAwait(false);
             var description = await TopicDescription.LoadAsync(session, topic, ct).ConfigureAwait(false);
+            if (description.IsCompacted)
+            {
+                // Best effort: the cleaner's progress is only on a node's HTTP endpoint; describe never fails for it.
+                var url = CleanerStatus.ResolveUrl(parseResult.GetValue(metricsUrl), settings.Profile);
+                var timeout = settings.Timeout < TimeSpan.FromSeconds(3) ? settings.Timeout : TimeSpan.FromSeconds(3);
+                var (cleaner, failure) = await CleanerStatus.FetchAsync(url, topic, timeout, ct).ConfigureAwait(false);
+                if (cleaner is not null) description = description with { Cleaner = cleaner };
+                else Output.Info($"samsa: note: cleaner progress (dirty ratio, last clean) not shown: {failure}; set --metrics-url or ${CleanerStatus.EnvironmentVariable}.");
+            }
+
             if (Output.GetFormat(parseResult, format) == OutputFormat.Json)
             {
                 Output.WriteJson(description.ToJson());

@@ -8,6 +8,7 @@ namespace Samsa.Commands;
 /// What <c>samsa topic describe</c> shows: per partition the leader, replicas, ISR and the earliest/latest offsets
 /// (ListOffsets; "latest" is the high watermark, the next offset a consumer will see), then every topic config with the
 /// source Kafka names for it (DYNAMIC_TOPIC_CONFIG for a topic override, DEFAULT_CONFIG, STATIC_BROKER_CONFIG, ...).
+/// For compacted topics, when a node's metrics endpoint answered, also the cleaner's dirty ratio and last-clean time.
 /// </summary>
 internal sealed record TopicDescription(string Name, IReadOnlyList<PartitionDescription> Partitions, IReadOnlyList<ConfigDescription> Configs)
 {
@@ -97,18 +98,41 @@ internal sealed record TopicDescription(string Name, IReadOnlyList<PartitionDesc
 
     public int ReplicationFactor => Partitions.Count == 0 ? 0 : Partitions.Max(p => p.Replicas.Count);
 
+    /// <summary>cleanup.policy includes compact.</summary>
+    public bool IsCompacted => Configs.Any(c => c.Name == "cleanup.policy" &&
+        (c.Value ?? "").Split(',', StringSplitOptions.TrimEntries).Contains("compact", StringComparer.OrdinalIgnoreCase));
+
+    /// <summary>Cleaner progress per partition from a node's metrics (compacted topics); null when not known.</summary>
+    public IReadOnlyDictionary<int, PartitionCleanerStatus>? Cleaner { get; init; }
+
+    private static string FormatRatio(PartitionCleanerStatus? status) =>
+        status is null ? "-" : status.DirtyRatio.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string FormatLastCleaned(PartitionCleanerStatus? status) =>
+        status is null ? "-" : status.LastCleaned is { } at ? FormatTime(at) : "never";
+
+    private static string FormatTime(DateTimeOffset at) =>
+        at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
     public void WriteTable(TextWriter writer)
     {
         writer.WriteLine($"Topic: {Name}  Partitions: {Partitions.Count}  Replication factor: {ReplicationFactor}  " +
                          $"Records: {Partitions.Sum(p => Math.Max(0, p.LatestOffset - p.EarliestOffset))}");
         writer.WriteLine();
         bool anyError = Partitions.Any(p => p.Error is not null);
-        var partitions = anyError
-            ? new TextTable("PARTITION", "LEADER", "REPLICAS", "ISR", "EARLIEST", "LATEST", "ERROR")
-            : new TextTable("PARTITION", "LEADER", "REPLICAS", "ISR", "EARLIEST", "LATEST");
+        string[] headers = ["PARTITION", "LEADER", "REPLICAS", "ISR", "EARLIEST", "LATEST"];
+        if (Cleaner is not null) headers = [.. headers, "DIRTY-RATIO", "LAST-CLEANED"];
+        if (anyError) headers = [.. headers, "ERROR"];
+        var partitions = new TextTable(headers);
         foreach (var p in Partitions)
         {
             object[] cells = [p.Partition, p.Leader < 0 ? "none" : p.Leader, string.Join(",", p.Replicas), string.Join(",", p.Isr), p.EarliestOffset, p.LatestOffset];
+            if (Cleaner is not null)
+            {
+                var status = Cleaner.GetValueOrDefault(p.Partition);
+                cells = [.. cells, FormatRatio(status), FormatLastCleaned(status)];
+            }
+
             partitions.Add(anyError ? [.. cells, p.Error ?? ""] : cells);
         }
 
@@ -128,7 +152,7 @@ internal sealed record TopicDescription(string Name, IReadOnlyList<PartitionDesc
         var partitions = new JsonArray();
         foreach (var p in Partitions)
         {
-            partitions.Add(new JsonObject
+            var partition = new JsonObject
             {
                 ["partition"] = p.Partition,
                 ["leader"] = p.Leader,
@@ -137,7 +161,16 @@ internal sealed record TopicDescription(string Name, IReadOnlyList<PartitionDesc
                 ["earliestOffset"] = p.EarliestOffset,
                 ["latestOffset"] = p.LatestOffset,
                 ["error"] = p.Error,
-            });
+            };
+            if (Cleaner is not null)
+            {
+                // null: the node did not report the partition (dirtyRatio) or never cleaned it (lastCleaned).
+                var status = Cleaner.GetValueOrDefault(p.Partition);
+                partition["dirtyRatio"] = status?.DirtyRatio;
+                partition["lastCleaned"] = status?.LastCleaned is { } at ? FormatTime(at) : null;
+            }
+
+            partitions.Add(partition);
         }
 
         var configs = new JsonArray();
