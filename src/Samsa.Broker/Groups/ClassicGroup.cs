@@ -69,7 +69,7 @@ public sealed class ClassicGroup(string groupId, long createdMs) : IGroup
 
     public void Add(ClassicGroupMember member)
     {
-        if (_members.Count == 0 && string.IsNullOrEmpty(ProtocolType)) ProtocolType = member.ProtocolType;
+        if (_members.Count == 0) ProtocolType = member.ProtocolType; // an empty group takes the first member's type, as Kafka
         _members[member.MemberId] = member;
         if (member.GroupInstanceId is { } instance) _staticMembers[instance] = member.MemberId;
         LeaderId ??= member.MemberId;

@@ -107,7 +107,7 @@ public sealed partial class GroupCoordinatorShard
                     results.Add(ErrorCode.GroupSubscribedToTopic);
                     continue;
                 }
-                if (Offsets.Remove(groupId, topic, partition))
+                if (Offsets.Remove(groupId, topic, partition, ++_commitSequence))
                     records.Add(GroupRecordSerde.OffsetCommit(groupId, topic, partition, null));
                 results.Add(ErrorCode.None);
             }
@@ -136,13 +136,15 @@ public sealed partial class GroupCoordinatorShard
                 List<(string Topic, int Partition)> expired;
                 if (group is null || group.IsEmpty)
                     expired = Offsets.Expired(groupId, now, Config.OffsetsRetentionMs,
-                        group is ClassicGroup c ? c.CurrentStateTimestamp : null, _ => true);
+                        // Groups with a protocol expire from when they became empty; simple consumers (commits
+                        // without membership, no protocol type) expire per offset, from its own commit time — as Kafka.
+                        group is ClassicGroup { ProtocolType.Length: > 0 } c ? c.CurrentStateTimestamp : null, _ => true);
                 else if (group is ClassicGroup { State: ClassicGroupState.Stable, ProtocolType: "consumer" } stable)
                     expired = Offsets.Expired(groupId, now, Config.OffsetsRetentionMs, null, t => !stable.IsSubscribedTo(t));
                 else continue;
                 foreach (var (topic, partition) in expired)
                 {
-                    Offsets.Remove(groupId, topic, partition);
+                    Offsets.Remove(groupId, topic, partition, ++_commitSequence);
                     records.Add(GroupRecordSerde.OffsetCommit(groupId, topic, partition, null));
                 }
                 expiredCount += expired.Count;

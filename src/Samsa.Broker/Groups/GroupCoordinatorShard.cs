@@ -194,7 +194,7 @@ public sealed partial class GroupCoordinatorShard : IDisposable
             if (group is null && !Offsets.HasOffsets(groupId)) return ErrorCode.GroupIdNotFound;
             if (group is ClassicGroup { State: ClassicGroupState.Dead }) return ErrorCode.GroupIdNotFound;
             if (group is not null && !group.IsEmpty) return ErrorCode.NonEmptyGroup;
-            var records = Offsets.RemoveGroup(groupId)
+            var records = Offsets.RemoveGroup(groupId, ++_commitSequence)
                 .Select(tp => GroupRecordSerde.OffsetCommit(groupId, tp.Topic, tp.Partition, null)).ToList();
             records.Add(GroupRecordSerde.GroupMetadata(groupId, null));
             if (group is ConsumerGroup) records.AddRange(ConsumerGroupRecordSerde.GroupTombstones(groupId));

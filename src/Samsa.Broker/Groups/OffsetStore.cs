@@ -42,19 +42,24 @@ public sealed class OffsetStore
         Put(group, topic, partition, offset);
     }
 
-    public bool Remove(string group, string topic, int partition)
+    /// <param name="sequence">
+    /// The commit sequence at removal: a commit appended before the tombstone but completing after it (lower sequence)
+    /// must not resurrect the offset in memory while the log ends with the tombstone.
+    /// </param>
+    public bool Remove(string group, string topic, int partition, long? sequence = null)
     {
-        _sequences.Remove((group, topic, partition));
+        if (sequence is { } seq) _sequences[(group, topic, partition)] = seq;
+        else _sequences.Remove((group, topic, partition)); // replay: no commit can be in flight
         if (!_byGroup.TryGetValue(group, out var offsets) || !offsets.Remove((topic, partition))) return false;
         if (offsets.Count == 0) _byGroup.Remove(group);
         return true;
     }
 
     /// <summary>Removes and returns every offset of the group.</summary>
-    public IReadOnlyList<(string Topic, int Partition)> RemoveGroup(string group)
+    public IReadOnlyList<(string Topic, int Partition)> RemoveGroup(string group, long sequence)
     {
         if (!_byGroup.Remove(group, out var offsets)) return [];
-        foreach (var (topic, partition) in offsets.Keys) _sequences.Remove((group, topic, partition));
+        foreach (var (topic, partition) in offsets.Keys) _sequences[(group, topic, partition)] = sequence;
         return [.. offsets.Keys];
     }
 
