@@ -180,6 +180,61 @@ public sealed class FrameTests
         Assert.Equal(0, read.ThrottleTimeMs);
     }
 
+    private static FetchResponse LargeFetch(string? topic)
+    {
+        var records = new byte[200 * 1024 + 3];
+        new Random(6).NextBytes(records);
+        return new FetchResponse
+        {
+            Responses = [new() { Topic = topic!, Partitions = [new() { PartitionIndex = 2, HighWatermark = 9, Records = records }] }],
+        };
+    }
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(12)]
+    public void LargeResponsesAreWrittenAcrossSegmentsWithTheRightSizePrefix(short version)
+    {
+        var response = LargeFetch("t");
+        var contiguous = new ArrayBufferWriter<byte>();
+        KafkaFrames.WriteResponse(contiguous, ApiKey.Fetch, version, 3, response);
+        var segmented = new SegmentedWriter();
+        KafkaFrames.WriteResponse(segmented, ApiKey.Fetch, version, 3, response);
+
+        var frame = contiguous.WrittenSpan.ToArray();
+        Assert.Equal(frame, segmented.ToArray());
+        Assert.True(segmented.Segments > 3, $"segments: {segmented.Segments}");
+        Assert.Equal(frame.Length - 4, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(frame));
+        var (correlationId, body) = KafkaFrames.ReadResponse<FetchResponse>(frame.AsMemory(4), ApiKey.Fetch, version);
+        Assert.Equal(3, correlationId);
+        Assert.Equal(response.Responses[0].Partitions[0].Records!.Value.ToArray(), body.Responses[0].Partitions[0].Records!.Value.ToArray());
+    }
+
+    [Fact]
+    public void AResponseTheVersionCannotCarryWritesNothing()
+    {
+        var output = new ArrayBufferWriter<byte>();
+        Assert.Throws<ProtocolException>(() => KafkaFrames.WriteResponse(output, ApiKey.Fetch, 4, 3, LargeFetch(topic: null)));
+        Assert.Equal(0, output.WrittenCount);
+    }
+
+    /// <summary>Hands out spans of exactly the size asked for (at least one byte), each in its own array, like a pipe's segments.</summary>
+    private sealed class SegmentedWriter : IBufferWriter<byte>
+    {
+        private readonly List<byte[]> _written = [];
+        private byte[] _current = [];
+
+        public int Segments => _written.Count;
+
+        public void Advance(int count) => _written.Add(_current[..count]);
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => _current = new byte[Math.Max(sizeHint, 1)];
+
+        public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+
+        public byte[] ToArray() => [.. _written.SelectMany(b => b)];
+    }
+
     [Fact]
     public void TruncatedFramesAreRejected()
     {

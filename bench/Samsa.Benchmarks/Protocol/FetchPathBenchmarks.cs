@@ -52,6 +52,14 @@ public class FetchPathBenchmarks
         return Encode(read.Records);
     }
 
+    /// <summary>Pooled read, returned after the response is written (the broker's path).</summary>
+    [Benchmark]
+    public long Read_pooled_and_encode_1MiB_fetch()
+    {
+        var read = _log.ReadPooled(0, FetchBytes, _log.HighWatermark, minOneBatch: true, out var buffer);
+        using (buffer) return Encode(read.Records);
+    }
+
     private long Encode(ReadOnlyMemory<byte> records)
     {
         var response = new FetchResponse

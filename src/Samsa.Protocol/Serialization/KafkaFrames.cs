@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 
 namespace Samsa.Protocol.Serialization;
 
@@ -11,11 +10,6 @@ namespace Samsa.Protocol.Serialization;
 /// </summary>
 public static class KafkaFrames
 {
-    [ThreadStatic] private static ArrayBufferWriter<byte>? _scratch;
-
-    // Scratch buffers larger than this are not kept between frames.
-    private const int MaxRetainedScratch = 1 << 20;
-
     public static short RequestHeaderVersion(ApiKey apiKey, short apiVersion)
     {
         if (MessageRegistry.RequestType(apiKey) is { } type && MessageRegistry.Info(type).FlexibleVersions.Contains(apiVersion))
@@ -71,27 +65,57 @@ public static class KafkaFrames
         return MessageCodec.Read(type, reader, header.ApiVersion);
     }
 
+    // Both writers make two passes over the message plan: the first only counts bytes (and throws, before anything reaches
+    // the output, if the body does not fit the version), the second writes behind the size prefix straight into the
+    // output, so records are copied once (from the fetched buffer into the output) and nothing is staged in between.
+
     /// <summary>Writes size prefix, request header and body.</summary>
     public static void WriteRequest(IBufferWriter<byte> output, RequestHeader header, object body)
     {
+        ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(header);
         ArgumentNullException.ThrowIfNull(body);
-        var scratch = RentScratch();
-        var writer = new KafkaWriter(scratch);
+        var counter = ByteCounter.Rent();
+        int size;
+        try
+        {
+            var sizing = new KafkaWriter(counter);
+            WriteRequestHeader(sizing, header);
+            MessageCodec.Write(sizing, body, header.ApiVersion);
+            size = FrameSize(sizing.BytesWritten);
+        }
+        finally
+        {
+            ByteCounter.Return(counter);
+        }
+        var writer = BeginFrame(output, size);
         WriteRequestHeader(writer, header);
         MessageCodec.Write(writer, body, header.ApiVersion);
-        Flush(output, scratch);
+        EndFrame(writer, size);
     }
 
     /// <summary>Writes size prefix, response header and body.</summary>
     public static void WriteResponse(IBufferWriter<byte> output, ApiKey apiKey, short version, int correlationId, object body)
     {
+        ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(body);
-        var scratch = RentScratch();
-        var writer = new KafkaWriter(scratch);
+        var counter = ByteCounter.Rent();
+        int size;
+        try
+        {
+            var sizing = new KafkaWriter(counter);
+            WriteResponseHeader(sizing, apiKey, version, correlationId);
+            MessageCodec.Write(sizing, body, version);
+            size = FrameSize(sizing.BytesWritten);
+        }
+        finally
+        {
+            ByteCounter.Return(counter);
+        }
+        var writer = BeginFrame(output, size);
         WriteResponseHeader(writer, apiKey, version, correlationId);
         MessageCodec.Write(writer, body, version);
-        Flush(output, scratch);
+        EndFrame(writer, size);
     }
 
     /// <summary>Reads a response frame (without its size prefix): header then body.</summary>
@@ -104,22 +128,20 @@ public static class KafkaFrames
         return (correlationId, MessageCodec.Read<T>(reader, version));
     }
 
-    private static ArrayBufferWriter<byte> RentScratch()
+    private static int FrameSize(long size) =>
+        size <= int.MaxValue - 4 ? (int)size : throw new ProtocolException($"A frame of {size} bytes is too large.");
+
+    private static KafkaWriter BeginFrame(IBufferWriter<byte> output, int size)
     {
-        var scratch = _scratch ??= new ArrayBufferWriter<byte>(4096);
-        scratch.ResetWrittenCount();
-        // Taken out while in use so a nested call on this thread cannot share it.
-        _scratch = null;
-        return scratch;
+        var writer = new KafkaWriter(output);
+        writer.WriteInt32(size);
+        return writer;
     }
 
-    private static void Flush(IBufferWriter<byte> output, ArrayBufferWriter<byte> scratch)
+    private static void EndFrame(KafkaWriter writer, int size)
     {
-        var payload = scratch.WrittenSpan;
-        var span = output.GetSpan(4 + payload.Length);
-        BinaryPrimitives.WriteInt32BigEndian(span, payload.Length);
-        payload.CopyTo(span[4..]);
-        output.Advance(4 + payload.Length);
-        if (scratch.Capacity <= MaxRetainedScratch) _scratch = scratch;
+        // Both passes run the same code over the same message, so this only fails on a codec bug.
+        if (writer.BytesWritten != 4L + size)
+            throw new InvalidOperationException($"Frame size changed between passes: counted {size} bytes, wrote {writer.BytesWritten - 4}.");
     }
 }

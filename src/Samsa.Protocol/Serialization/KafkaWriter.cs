@@ -10,7 +10,14 @@ namespace Samsa.Protocol.Serialization;
 /// </summary>
 public sealed class KafkaWriter(IBufferWriter<byte> output)
 {
+    // Raw payloads are copied in pieces of at most this size, so a 1 MiB records field spans the output's segments
+    // instead of asking a PipeWriter for one contiguous block.
+    private const int RawChunk = 64 * 1024;
+
     private readonly IBufferWriter<byte> _output = output;
+
+    // A size pass only counts: raw payloads such as fetched records are not copied anywhere.
+    private readonly bool _countOnly = output is ByteCounter;
 
     /// <summary>Bytes written through this writer.</summary>
     public long BytesWritten { get; private set; }
@@ -27,9 +34,19 @@ public sealed class KafkaWriter(IBufferWriter<byte> output)
 
     public void WriteRaw(ReadOnlySpan<byte> data)
     {
-        if (data.IsEmpty) return;
-        data.CopyTo(Reserve(data.Length));
-        Commit(data.Length);
+        if (_countOnly)
+        {
+            Commit(data.Length);
+            return;
+        }
+        while (!data.IsEmpty)
+        {
+            var span = Reserve(Math.Min(data.Length, RawChunk));
+            int n = Math.Min(span.Length, data.Length);
+            data[..n].CopyTo(span);
+            Commit(n);
+            data = data[n..];
+        }
     }
 
     public void WriteInt8(sbyte value)
