@@ -261,6 +261,23 @@ public sealed class ClassicGroupTests
         Assert.Empty(_shard.FetchOffsets("g", null).Offsets);
     }
 
+    [Fact]
+    public async Task Simple_consumer_offsets_expire_from_their_own_commit_time_not_the_first_commit()
+    {
+        // A simple consumer (commits without membership) keeps committing: its fresh offsets must survive even when the
+        // first commit is older than the retention (review finding: the group's creation time was used).
+        Assert.Equal(ErrorCode.None, await _shard.CommitOffsetsAsync("simple", -1, "", null, -1, [new("t", 0, 1, -1, "")]));
+        for (int i = 2; i <= 8; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(20));
+            Assert.Equal(ErrorCode.None, await _shard.CommitOffsetsAsync("simple", -1, "", null, -1, [new("t", 0, i, -1, "")]));
+        }
+        // 140 s after the first commit (retention 60 s): still there, with the latest value.
+        Assert.Equal(8, _shard.FetchOffsets("simple", null).Offsets.Single().Offset!.Offset);
+        _time.Advance(TimeSpan.FromSeconds(70));
+        Assert.Empty(_shard.FetchOffsets("simple", null).Offsets);
+    }
+
     [Theory]
     [InlineData("", 0)]
     [InlineData("abc", 96354)]
