@@ -17,6 +17,11 @@ internal sealed class GroupCommitFlusher
     private long _flushedOffset;
     private long _flushCount;
 
+    // After a failed fsync the kernel may have dropped the dirty pages and a later fsync would "succeed" over lost
+    // data (fsyncgate). So the first failure is sticky: nothing is reported durable again until the log is reopened
+    // (and recovered), as Kafka takes the log directory offline.
+    private Exception? _failure;
+
     /// <param name="flushOnce">fsyncs all written data and returns the new flushed offset (exclusive).</param>
     /// <param name="logEndOffset">current log end offset, to know whether a waiter can be served yet.</param>
     public GroupCommitFlusher(long flushedOffset, Func<long> flushOnce, Func<long> logEndOffset)
@@ -36,6 +41,8 @@ internal sealed class GroupCommitFlusher
     public ValueTask WaitAsync(long offset, CancellationToken cancellationToken)
     {
         if (offset <= FlushedOffset) return default;
+        if (Volatile.Read(ref _failure) is { } failed)
+            return ValueTask.FromException(new IOException("An earlier fsync of this log failed; it must be reopened.", failed));
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_lock)
         {
@@ -132,7 +139,8 @@ internal sealed class GroupCommitFlusher
 
     private void RunPass()
     {
-        Exception? error = null;
+        Exception? error = Volatile.Read(ref _failure);
+        if (error is null)
         try
         {
             long started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -147,6 +155,7 @@ internal sealed class GroupCommitFlusher
         catch (Exception e)
         {
             error = e;
+            Interlocked.CompareExchange(ref _failure, e, null);
         }
         List<TaskCompletionSource> ready = new();
         lock (_lock)

@@ -243,6 +243,9 @@ public sealed partial class PartitionLog : IDisposable
     {
         var old = _segments[^1];
         old.OnBecomeInactive();
+        // The producer snapshot written below describes batches in the old segment: those bytes must be on disk
+        // first, or after a power loss the snapshot could acknowledge a retried batch as a duplicate of lost data.
+        old.Flush();
         var segment = LogSegment.Open(_dir, baseOffset, _config, now);
         _segments = [.. _segments, segment];
         // The snapshot at the new base offset bounds replay after a crash to the active segment.
