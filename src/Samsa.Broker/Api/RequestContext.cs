@@ -25,6 +25,40 @@ public sealed class RequestContext(RequestHeader header, ClientSession session, 
     public short ApiVersion => Header.ApiVersion;
     public ClientSession Session { get; } = session;
 
+    private List<IDisposable>? _disposables;
+
     public bool Authorize(AclOperation operation, ResourceType resourceType, string resourceName) =>
         authorizer.Authorize(Session.Principal, Session.Host, operation, resourceType, resourceName);
+
+    /// <summary>
+    /// Hands <paramref name="resource"/> (e.g. a pooled buffer the response refers to) to the dispatcher, which disposes
+    /// it once the response has been written into the connection's output, or when the request ends without one
+    /// (no response due, an error, a closed connection). Called from the handler's own flow, not concurrently.
+    /// </summary>
+    public void RegisterForDispose(IDisposable resource)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        (_disposables ??= []).Add(resource);
+    }
+
+    /// <summary>Disposes what was registered, in registration order; every one is disposed even if another throws.</summary>
+    internal void DisposeRegistered()
+    {
+        var disposables = _disposables;
+        if (disposables is null) return;
+        _disposables = null;
+        List<Exception>? errors = null;
+        foreach (var resource in disposables)
+        {
+            try
+            {
+                resource.Dispose();
+            }
+            catch (Exception e)
+            {
+                (errors ??= []).Add(e);
+            }
+        }
+        if (errors is not null) throw new AggregateException("Disposing request resources failed.", errors);
+    }
 }

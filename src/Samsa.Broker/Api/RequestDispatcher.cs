@@ -95,39 +95,48 @@ public sealed class RequestDispatcher
         }
 
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        object? body;
+        var context = new RequestContext(header, session, _authorizer);
         try
         {
-            body = await handler.HandleAsync(new RequestContext(header, session, _authorizer), request, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (CloseConnectionException e)
-        {
-            _logger.LogInformation("Closing connection {Connection} from {Remote}: {Reason}", session.ConnectionId, session.RemoteEndPoint, e.Message);
-            return DispatchOutcome.Close;
-        }
-        catch (Exception e)
-        {
-            _logger.LogError(e, "Unexpected error handling {Api} v{Version} from {Remote}; closing the connection",
-                header.ApiKey, header.ApiVersion, session.RemoteEndPoint);
-            return DispatchOutcome.Close;
-        }
-        _metrics.RecordRequest(header.ApiKey, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            object? body;
+            try
+            {
+                body = await handler.HandleAsync(context, request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (CloseConnectionException e)
+            {
+                _logger.LogInformation("Closing connection {Connection} from {Remote}: {Reason}", session.ConnectionId, session.RemoteEndPoint, e.Message);
+                return DispatchOutcome.Close;
+            }
+            catch (Exception e)
+            {
+                _logger.LogError(e, "Unexpected error handling {Api} v{Version} from {Remote}; closing the connection",
+                    header.ApiKey, header.ApiVersion, session.RemoteEndPoint);
+                return DispatchOutcome.Close;
+            }
+            _metrics.RecordRequest(header.ApiKey, System.Diagnostics.Stopwatch.GetElapsedTime(started));
 
-        if (body is null) return DispatchOutcome.Continue;
-        try
-        {
-            KafkaFrames.WriteResponse(output, header.ApiKey, header.ApiVersion, header.CorrelationId, body);
+            if (body is null) return DispatchOutcome.Continue;
+            try
+            {
+                KafkaFrames.WriteResponse(output, header.ApiKey, header.ApiVersion, header.CorrelationId, body);
+            }
+            catch (ProtocolException e)
+            {
+                // A handler filled a field the negotiated version cannot carry: a Samsa bug, never the client's fault.
+                _logger.LogError(e, "Unexpected error encoding the {Api} v{Version} response for {Remote}; closing the connection",
+                    header.ApiKey, header.ApiVersion, session.RemoteEndPoint);
+                return DispatchOutcome.Close;
+            }
         }
-        catch (ProtocolException e)
+        finally
         {
-            // A handler filled a field the negotiated version cannot carry: a Samsa bug, never the client's fault.
-            _logger.LogError(e, "Unexpected error encoding the {Api} v{Version} response for {Remote}; closing the connection",
-                header.ApiKey, header.ApiVersion, session.RemoteEndPoint);
-            return DispatchOutcome.Close;
+            // The response now lives in the output's own memory: buffers it referred to (pooled fetch reads) can go back.
+            context.DisposeRegistered();
         }
         return DispatchOutcome.Continue;
     }

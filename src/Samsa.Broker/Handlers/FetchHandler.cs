@@ -117,12 +117,16 @@ public sealed class FetchHandler(ReplicaManager replicas, IMetadataLog metadata,
         int maxWait = Math.Clamp(request.MaxWaitMs, 0, MaxWaitCapMs);
         long deadline = Environment.TickCount64 + maxWait;
         List<(Target Target, PartitionData Data)> results;
+        var buffers = new List<IDisposable>();
         while (true)
         {
-            results = ReadAll(context, targets, maxBytes, out long bytes, out bool anyError, out var waitOn);
+            buffers.Clear();
+            results = ReadAll(context, targets, maxBytes, buffers, out long bytes, out bool anyError, out var waitOn);
             long remaining = deadline - Environment.TickCount64;
             if (bytes >= Math.Max(1, request.MinBytes) || anyError || remaining <= 0 || waitOn.Count == 0 || cancellationToken.IsCancellationRequested)
                 break;
+            // These results are read again after the wait: their buffers go back to the pool now, not at the end.
+            foreach (var buffer in buffers) buffer.Dispose();
             using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             waitOn.Add(Task.Delay(TimeSpan.FromMilliseconds(remaining), timer.Token));
             metrics.FetchPurgatory.Increment();
@@ -203,7 +207,11 @@ public sealed class FetchHandler(ReplicaManager replicas, IMetadataLog metadata,
         }
     }
 
-    private List<(Target, PartitionData)> ReadAll(RequestContext context, List<Target> targets, int maxBytes,
+    /// <summary>
+    /// Reads every target into pooled buffers, each registered with <paramref name="context"/> (released after the response
+    /// is written) and added to <paramref name="buffers"/> (so a read discarded by the long poll can release early).
+    /// </summary>
+    private List<(Target, PartitionData)> ReadAll(RequestContext context, List<Target> targets, int maxBytes, List<IDisposable> buffers,
         out long totalBytes, out bool anyError, out List<Task> waitOn)
     {
         var results = new List<(Target, PartitionData)>(targets.Count);
@@ -249,7 +257,12 @@ public sealed class FetchHandler(ReplicaManager replicas, IMetadataLog metadata,
             ReadResult read;
             try
             {
-                read = partition.Log.Read(target.FetchOffset, limit, hw, minOneBatch: totalBytes == 0);
+                read = partition.Log.ReadPooled(target.FetchOffset, limit, hw, minOneBatch: totalBytes == 0, out var buffer);
+                if (buffer is not null)
+                {
+                    context.RegisterForDispose(buffer);
+                    buffers.Add(buffer);
+                }
             }
             catch (ObjectDisposedException)
             {
