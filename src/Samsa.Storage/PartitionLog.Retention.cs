@@ -25,7 +25,7 @@ public sealed partial class PartitionLog
             {
                 int byTime = count;
                 while (byTime < segments.Length && now - segments[byTime].LargestTimestamp > config.RetentionMs) byTime++;
-                if (byTime == segments.Length && !segments[^1].IsEmpty)
+                if (byTime == segments.Length && !segments[^1].IsEmpty && HighWatermark >= _logEndOffset)
                 {
                     Roll(now, _logEndOffset);
                     segments = _segments;
@@ -45,6 +45,10 @@ public sealed partial class PartitionLog
                 }
                 if (bySize > count) (count, reason) = (bySize, $"retention.bytes {config.RetentionBytes}");
             }
+            // As Kafka: never delete data at or above the high watermark (not yet durable / visible), so the log start
+            // offset can never pass it.
+            long hw = HighWatermark;
+            while (count > 0 && segments[count].BaseOffset > hw) count--;
             if (count == 0) return 0;
             DeleteSegmentPrefix(count, reason);
             return count;

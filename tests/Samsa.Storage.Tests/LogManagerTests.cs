@@ -52,6 +52,7 @@ public sealed class LogManagerTests : IDisposable
         long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         for (int i = 0; i < 10; i++) log.AppendAsLeader(TestBatches.Build(1, timestamp: now, valueSize: 200), 0, AppendOrigin.Client);
         Assert.True(log.SegmentCount > 2);
+        log.HighWatermark = log.LogEndOffset; // everything durable (the broker moves the HW)
         manager.StartBackgroundTasks(TimeSpan.FromMinutes(5));
 
         _time.Advance(TimeSpan.FromMinutes(5));
@@ -68,6 +69,7 @@ public sealed class LogManagerTests : IDisposable
         using var manager = Create();
         var log = manager.GetOrCreate("events", 0, LogConfig.Default with { SegmentBytes = 500, RetentionBytes = 0, FileDeleteDelayMs = 0 });
         for (int i = 0; i < 10; i++) log.AppendAsLeader(TestBatches.Build(1, valueSize: 200), 0, AppendOrigin.Client);
+        log.HighWatermark = log.LogEndOffset; // everything durable (the broker moves the HW)
         Assert.True(manager.RunRetentionOnce() > 0);
         Assert.Equal(1, log.SegmentCount);
     }

@@ -16,6 +16,7 @@ public sealed class RetentionTests : LogTestBase
         for (int i = 0; i < 3; i++) Append(log, TestBatches.Build(1, timestamp: Now, valueSize: 200));
         Assert.True(segments > 3);
 
+        log.HighWatermark = log.LogEndOffset; // everything durable (the broker moves the HW)
         int deleted = log.DeleteOldSegments();
         Assert.True(deleted > 0);
         Assert.Equal(log.Segments[0].BaseOffset, log.LogStartOffset);
@@ -32,6 +33,7 @@ public sealed class RetentionTests : LogTestBase
         using var log = Open(Small with { RetentionMs = 1000 });
         Append(log, TestBatches.Build(1, timestamp: Now));
         Time.Advance(TimeSpan.FromSeconds(5));
+        log.HighWatermark = log.LogEndOffset; // everything durable (the broker moves the HW)
         Assert.Equal(1, log.DeleteOldSegments());
         Assert.Equal(1, log.LogStartOffset);
         Assert.Equal(1, log.SegmentCount);
@@ -44,6 +46,7 @@ public sealed class RetentionTests : LogTestBase
         using var log = Open(Small with { RetentionBytes = 2500 });
         for (int i = 0; i < 30; i++) Append(log, TestBatches.Build(1, timestamp: Now, valueSize: 200));
         Assert.True(log.SizeInBytes > 2500);
+        log.HighWatermark = log.LogEndOffset; // everything durable (the broker moves the HW)
         Assert.True(log.DeleteOldSegments() > 0);
         // Kafka's rule: delete whole oldest segments only while the rest still holds at least retention.bytes.
         Assert.True(log.SizeInBytes >= 2500, $"size {log.SizeInBytes}");
@@ -56,6 +59,7 @@ public sealed class RetentionTests : LogTestBase
     {
         using var log = Open(Small with { RetentionBytes = 0, FileDeleteDelayMs = 60_000 });
         for (int i = 0; i < 10; i++) Append(log, TestBatches.Build(1, timestamp: Now, valueSize: 200));
+        log.HighWatermark = log.LogEndOffset; // everything durable (the broker moves the HW)
         int deleted = log.DeleteOldSegments();
         Assert.Equal(deleted, Directory.GetFiles(PartitionDir, "*.log.deleted").Length);
         Time.Advance(TimeSpan.FromMinutes(2));
