@@ -29,6 +29,14 @@ public sealed class ClassicGroupCoordinator(GroupCoordinatorShard shard)
                 return Done(ErrorCode.InvalidSessionTimeout, c.MemberId);
 
             var existing = shard.Group(c.GroupId);
+            if (existing is ConsumerGroup { IsEmpty: true } abandoned)
+            {
+                // As Kafka (maybeDeleteEmptyConsumerGroup): an empty KIP-848 group gives way to a classic one, so a
+                // team rolling back from group.protocol=consumer is not locked out of its group id.
+                shard.RemoveGroup(abandoned.GroupId);
+                _ = shard.Persist([.. ConsumerGroupRecordSerde.GroupTombstones(abandoned.GroupId)]);
+                existing = null;
+            }
             if (existing is not null and not ClassicGroup) return Done(ErrorCode.InconsistentGroupProtocol, c.MemberId);
             var group = (ClassicGroup?)existing;
             if (group is null)

@@ -322,6 +322,20 @@ public sealed class ConsumerGroupTests
     }
 
     [Fact]
+    public async Task An_empty_consumer_group_gives_way_to_a_classic_join()
+    {
+        var a = new Client(this, "m-a");
+        await a.JoinAsync();
+        await a.LeaveAsync();
+        // Rolling back from group.protocol=consumer: the empty KIP-848 group is tombstoned and a classic group starts.
+        var join = await _shard.Classic.JoinAsync(new JoinGroupCommand("g", "", null, "consumer", [new ProtocolMetadata("range", [1])],
+            10_000, 30_000, "c", "/h", true, false)).WaitAsync(Wait);
+        Assert.Equal(ErrorCode.MemberIdRequired, join.Error);
+        Assert.IsType<ClassicGroup>(_shard.Group("g"));
+        Assert.Contains(_log.Records, r => r.Value is null);
+    }
+
+    [Fact]
     public async Task Replay_rebuilds_members_epochs_and_assignments()
     {
         var a = new Client(this, "m-a");
