@@ -79,16 +79,30 @@ public sealed class ConsumerGroupTests
             {
                 while (!_stop.IsCancellationRequested)
                 {
+                    ConsumeResult<string, string>? result = null;
                     try
                     {
-                        var result = _consumer.Consume(100);
+                        result = _consumer.Consume(100);
                         if (result is null || result.IsPartitionEOF) continue;
                         _consumer.Commit(result);
                         ownership.Consumed.AddOrUpdate(result.Message.Value, 1, (_, n) => n + 1);
                     }
                     catch (KafkaException)
                     {
-                        // A commit rejected by a rebalance: the record is not counted and will be re-delivered.
+                        // A commit rejected by a rebalance (REBALANCE_IN_PROGRESS, as Kafka): the record is not counted.
+                        // The position already moved past it, and a cooperative rebalance keeps retained partitions'
+                        // positions, so seek back to consume it again (if the partition moved, its new owner starts from
+                        // the committed offset anyway).
+                        if (result is { IsPartitionEOF: false })
+                        {
+                            try
+                            {
+                                _consumer.Seek(result.TopicPartitionOffset);
+                            }
+                            catch (KafkaException)
+                            {
+                            }
+                        }
                     }
                 }
             }) { IsBackground = true };
