@@ -83,17 +83,30 @@ public sealed class ConsumerProtocolGroupTests
             {
                 while (!_stop.IsCancellationRequested)
                 {
+                    ConsumeResult<string, string>? result = null;
                     try
                     {
-                        var result = _consumer.Consume(100);
+                        result = _consumer.Consume(100);
                         if (result is null || result.IsPartitionEOF) continue;
                         _consumer.Commit(result);
                         ownership.Consumed.AddOrUpdate(result.Message.Value, 1, (_, n) => n + 1);
                     }
                     catch (KafkaException e)
                     {
-                        // A commit rejected (stale epoch while the partition moves): the record is re-delivered, not counted.
+                        // A commit rejected (stale epoch while the partition moves): the record is not counted. The
+                        // position already moved past it and incremental assignment keeps positions of retained
+                        // partitions, so seek back to consume it again (a moved partition restarts from its commit).
                         ownership.Errors.Enqueue(name + ": " + e.Error);
+                        if (result is { IsPartitionEOF: false })
+                        {
+                            try
+                            {
+                                _consumer.Seek(result.TopicPartitionOffset);
+                            }
+                            catch (KafkaException)
+                            {
+                            }
+                        }
                     }
                 }
             }) { IsBackground = true };
