@@ -9,9 +9,14 @@ public sealed class RoundTripTests
 {
     [Theory]
     [InlineData(CompressionType.None, false)]
+    [InlineData(CompressionType.None, true)]
     [InlineData(CompressionType.Gzip, false)]
+    [InlineData(CompressionType.Gzip, true)]
+    [InlineData(CompressionType.Snappy, false)]
     [InlineData(CompressionType.Snappy, true)]
     [InlineData(CompressionType.Lz4, false)]
+    [InlineData(CompressionType.Lz4, true)]
+    [InlineData(CompressionType.Zstd, false)]
     [InlineData(CompressionType.Zstd, true)]
     public async Task Records_round_trip_with_keys_headers_and_contiguous_offsets(CompressionType compression, bool logAppendTime)
     {
