@@ -410,22 +410,35 @@ internal static partial class GroupCommand
         public static async Task<GroupSnapshot> LoadAsync(AdminSession session, string groupId, CancellationToken ct)
         {
             var timeout = session.Settings.Timeout;
+            var deadline = DateTime.UtcNow + timeout;
             ConsumerGroupDescription description;
-            try
+            while (true)
             {
-                var described = await session.Watch.WaitAsync(session.Admin.DescribeConsumerGroupsAsync([groupId],
-                    new DescribeConsumerGroupsOptions { RequestTimeout = timeout }), ct).ConfigureAwait(false);
-                description = described.ConsumerGroupDescriptions.Single();
-            }
-            catch (DescribeConsumerGroupsException e) when (e.Results.ConsumerGroupDescriptions.Count > 0)
-            {
-                var error = e.Results.ConsumerGroupDescriptions[0].Error;
-                if (error.Code == ErrorCode.GroupIdNotFound)
+                try
                 {
-                    throw GroupDoesNotExist(groupId);
+                    var described = await session.Watch.WaitAsync(session.Admin.DescribeConsumerGroupsAsync([groupId],
+                        new DescribeConsumerGroupsOptions { RequestTimeout = timeout }), ct).ConfigureAwait(false);
+                    description = described.ConsumerGroupDescriptions.Single();
+                    break;
                 }
+                catch (DescribeConsumerGroupsException e) when (e.Results.ConsumerGroupDescriptions.Count > 0)
+                {
+                    var error = e.Results.ConsumerGroupDescriptions[0].Error;
+                    if (error.Code == ErrorCode.GroupIdNotFound)
+                    {
+                        throw GroupDoesNotExist(groupId);
+                    }
 
-                throw new CliException($"Could not describe consumer group '{groupId}': {Output.Describe(error)}");
+                    // On a fresh node the coordinator (and __consumer_offsets) may still be starting: retriable.
+                    if (error.Code is ErrorCode.GroupCoordinatorNotAvailable or ErrorCode.GroupLoadInProgress or ErrorCode.NotCoordinatorForGroup
+                        && DateTime.UtcNow < deadline)
+                    {
+                        await Task.Delay(200, ct).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    throw new CliException($"Could not describe consumer group '{groupId}': {Output.Describe(error)}");
+                }
             }
 
             List<TopicPartitionOffsetError> offsets;
