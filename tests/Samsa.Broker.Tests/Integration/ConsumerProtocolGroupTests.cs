@@ -215,7 +215,20 @@ public sealed class ConsumerProtocolGroupTests
         await broker.RestartAsync();
         using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.BootstrapServers }).Build())
         {
-            var offsets = await admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions("rg", null)]);
+            // Right after a restart the coordinator may still be loading __consumer_offsets (a retriable error).
+            List<Confluent.Kafka.Admin.ListConsumerGroupOffsetsResult>? offsets = null;
+            var deadline = DateTime.UtcNow + Timeout;
+            while (offsets is null)
+            {
+                try
+                {
+                    offsets = await admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions("rg", null)]);
+                }
+                catch (KafkaException) when (DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(100);
+                }
+            }
             Assert.Equal(300, offsets[0].Partitions.Sum(p => p.Offset.Value));
             var listed = await admin.ListConsumerGroupsAsync();
             Assert.Contains(listed.Valid, g => g.GroupId == "rg" && g.Type == ConsumerGroupType.Consumer);
