@@ -45,8 +45,13 @@ public sealed class RequestDispatcher
         }).ToList();
 
     /// <param name="frame">The request frame without its size prefix; must stay valid until this call completes.</param>
+    /// <param name="previous">
+    /// When requests of one connection are pipelined, the previous request's processing (response written and flushed):
+    /// this request's response is written only after it, so responses stay in request order.
+    /// </param>
     public async ValueTask<DispatchOutcome> DispatchAsync(
-        ClientSession session, ReadOnlyMemory<byte> frame, IBufferWriter<byte> output, CancellationToken cancellationToken)
+        ClientSession session, ReadOnlyMemory<byte> frame, IBufferWriter<byte> output, CancellationToken cancellationToken,
+        Task<DispatchOutcome>? previous = null)
     {
         var reader = new KafkaReader(frame);
         RequestHeader header;
@@ -120,6 +125,7 @@ public sealed class RequestDispatcher
             }
             _metrics.RecordRequest(header.ApiKey, System.Diagnostics.Stopwatch.GetElapsedTime(started));
 
+            if (previous is not null && await previous.ConfigureAwait(false) == DispatchOutcome.Close) return DispatchOutcome.Close;
             if (body is null) return DispatchOutcome.Continue;
             try
             {

@@ -27,6 +27,8 @@ public sealed class KafkaConnectionHandler(
         var output = connection.Transport.Output;
         var ct = connection.ConnectionClosed;
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var inFlight = new Queue<Task<DispatchOutcome>>();
+        Task<DispatchOutcome> previous = Task.FromResult(DispatchOutcome.Continue);
         metrics.ConnectionOpened();
         logger.LogDebug("Connection {Connection} from {Remote}", connection.ConnectionId, connection.RemoteEndPoint);
         try
@@ -71,21 +73,33 @@ public sealed class KafkaConnectionHandler(
                 // The frame is copied out of the pipe so the request (whose records are slices of it) can be
                 // handled while the pipe keeps receiving; it is returned to the pool once the response is written.
                 byte[] frame = ArrayPool<byte>.Shared.Rent(size);
-                DispatchOutcome outcome;
-                try
+                buffer.Slice(4, size).CopyTo(frame);
+                bool produce = BinaryPrimitives.ReadInt16BigEndian(frame) == (short)Samsa.Protocol.ApiKey.Produce;
+                input.AdvanceTo(buffer.GetPosition(4 + size));
+                metrics.BytesReceived(size + 4);
+
+                // Produce requests are pipelined: the next one is read and appended while the previous waits for its
+                // group-commit fsync (appends still happen in request order, responses are written in order). Any
+                // other request first waits for everything in flight, so it sees the effects of earlier requests,
+                // exactly as with one-at-a-time processing.
+                if (!produce || inFlight.Count >= MaxPipelinedProduces)
                 {
-                    buffer.Slice(4, size).CopyTo(frame);
-                    input.AdvanceTo(buffer.GetPosition(4 + size));
-                    metrics.BytesReceived(size + 4);
-                    outcome = await dispatcher.DispatchAsync(session, frame.AsMemory(0, size), output, ct).ConfigureAwait(false);
+                    if (await DrainAsync(inFlight).ConfigureAwait(false) == DispatchOutcome.Close) break;
                 }
-                finally
+                var processing = ProcessAsync(session, frame, size, output, previous, ct);
+                previous = processing;
+                if (produce)
                 {
-                    ArrayPool<byte>.Shared.Return(frame);
+                    inFlight.Enqueue(processing);
+                    bool close = false;
+                    while (inFlight.Count > 0 && inFlight.Peek().IsCompleted)
+                        if (await inFlight.Dequeue().ConfigureAwait(false) == DispatchOutcome.Close) close = true;
+                    if (close) break;
                 }
-                if (outcome == DispatchOutcome.Close) break;
-                var flush = await output.FlushAsync(ct).ConfigureAwait(false);
-                if (flush.IsCompleted || flush.IsCanceled) break;
+                else if (await processing.ConfigureAwait(false) == DispatchOutcome.Close)
+                {
+                    break;
+                }
             }
         }
         catch (OperationCanceledException)
@@ -101,11 +115,50 @@ public sealed class KafkaConnectionHandler(
         }
         finally
         {
+            try
+            {
+                await DrainAsync(inFlight).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                // The connection is going away; pipelined requests may fail writing to it.
+                logger.LogDebug(e, "Connection {Connection}: in-flight request ended with an error while closing", connection.ConnectionId);
+            }
             metrics.ConnectionClosed();
             await input.CompleteAsync().ConfigureAwait(false);
             await output.CompleteAsync().ConfigureAwait(false);
             logger.LogDebug("Connection {Connection} closed", connection.ConnectionId);
         }
+    }
+
+    /// <summary>Most Produce requests of one connection in flight at once (bounds the frames held in memory).</summary>
+    private const int MaxPipelinedProduces = 8;
+
+    /// <summary>Dispatches one request, writes its response after the previous one's and flushes; returns the frame.</summary>
+    private async Task<DispatchOutcome> ProcessAsync(
+        ClientSession session, byte[] frame, int size, PipeWriter output, Task<DispatchOutcome> previous, CancellationToken ct)
+    {
+        try
+        {
+            var outcome = await dispatcher.DispatchAsync(session, frame.AsMemory(0, size), output, ct, previous).ConfigureAwait(false);
+            // Also when the request ended before writing (closing or no response): keep completion in request order.
+            if (await previous.ConfigureAwait(false) == DispatchOutcome.Close || outcome == DispatchOutcome.Close)
+                return DispatchOutcome.Close;
+            var flush = await output.FlushAsync(ct).ConfigureAwait(false);
+            return flush.IsCompleted || flush.IsCanceled ? DispatchOutcome.Close : DispatchOutcome.Continue;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
+    }
+
+    private static async Task<DispatchOutcome> DrainAsync(Queue<Task<DispatchOutcome>> inFlight)
+    {
+        var outcome = DispatchOutcome.Continue;
+        while (inFlight.Count > 0)
+            if (await inFlight.Dequeue().ConfigureAwait(false) == DispatchOutcome.Close) outcome = DispatchOutcome.Close;
+        return outcome;
     }
 
     private static bool TryReadFrameSize(ReadOnlySequence<byte> buffer, out int size)
