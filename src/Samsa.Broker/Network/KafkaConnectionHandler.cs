@@ -9,9 +9,11 @@ namespace Samsa.Broker.Network;
 
 /// <summary>
 /// One Kafka client connection on Kestrel. Frames are a 4-byte big-endian size then the request. Requests on a
-/// connection are processed one at a time and answered in order (Kafka mutes a channel while a request is in
-/// flight), which gives clients the per-connection ordering they rely on.
-/// A size outside (0, socket.request.max.bytes] closes the connection before anything is allocated.
+/// connection take effect and are answered in request order, the per-connection ordering clients rely on. Unlike
+/// Kafka, which mutes a channel while a request is in flight, consecutive Produce requests are pipelined (up to 8):
+/// each is appended as soon as it is read and answered after the fsync covering it, so small requests share fsyncs
+/// instead of queueing behind one another. Any other request waits until every earlier one has been answered.
+/// A size outside [10, socket.request.max.bytes] closes the connection before anything is allocated.
 /// </summary>
 public sealed class KafkaConnectionHandler(
     RequestDispatcher dispatcher, BrokerLimits limits, BrokerMetrics metrics, ILogger<KafkaConnectionHandler> logger, Task ready)
