@@ -175,7 +175,8 @@ public sealed class Controller(IMetadataLog log, int nodeId, ILogger logger, Ran
 
     /// <summary>
     /// Applies config changes to one resource. With <paramref name="replaceAll"/> (legacy AlterConfigs) every
-    /// existing dynamic config not in <paramref name="changes"/> is removed.
+    /// existing dynamic config not in <paramref name="changes"/> is removed. Only SET and DELETE arrive here: the caller
+    /// resolves APPEND/SUBTRACT against defaults and validates the merged result before anything is persisted.
     /// </summary>
     public async Task<ControllerResult> AlterConfigsAsync(
         ConfigResourceType type, string resourceName, IReadOnlyList<(string Name, AlterConfigOp Op, string? Value)> changes,
@@ -198,8 +199,6 @@ public sealed class Controller(IMetadataLog log, int nodeId, ILogger logger, Ran
                 {
                     AlterConfigOp.Set => value,
                     AlterConfigOp.Delete => null,
-                    AlterConfigOp.Append => ListOp(current.GetValueOrDefault(name), value, append: true),
-                    AlterConfigOp.Subtract => ListOp(current.GetValueOrDefault(name), value, append: false),
                     _ => throw new ArgumentOutOfRangeException(nameof(changes)),
                 };
                 records.Add(new ConfigRecord(type, resourceName, name, newValue));
@@ -299,15 +298,6 @@ public sealed class Controller(IMetadataLog log, int nodeId, ILogger logger, Ran
         }
         assignment = sorted.Select(kv => kv.Value).ToArray();
         return null;
-    }
-
-    private static string? ListOp(string? current, string? value, bool append)
-    {
-        var items = (current ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
-        var delta = (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (append) items.AddRange(delta.Where(d => !items.Contains(d)));
-        else items.RemoveAll(delta.Contains);
-        return items.Count == 0 ? null : string.Join(',', items);
     }
 }
 

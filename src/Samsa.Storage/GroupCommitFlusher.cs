@@ -141,21 +141,23 @@ internal sealed class GroupCommitFlusher
     {
         Exception? error = Volatile.Read(ref _failure);
         if (error is null)
-        try
         {
-            long started = System.Diagnostics.Stopwatch.GetTimestamp();
-            long flushed = _flushOnce();
-            StorageMetrics.OnFlushCompleted(System.Diagnostics.Stopwatch.GetElapsedTime(started));
-            Interlocked.Increment(ref _flushCount);
-            lock (_lock)
+            try
             {
-                if (flushed > _flushedOffset) Volatile.Write(ref _flushedOffset, flushed);
+                long started = System.Diagnostics.Stopwatch.GetTimestamp();
+                long flushed = _flushOnce();
+                StorageMetrics.OnFlushCompleted(System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                Interlocked.Increment(ref _flushCount);
+                lock (_lock)
+                {
+                    if (flushed > _flushedOffset) Volatile.Write(ref _flushedOffset, flushed);
+                }
             }
-        }
-        catch (Exception e)
-        {
-            error = e;
-            Interlocked.CompareExchange(ref _failure, e, null);
+            catch (Exception e)
+            {
+                error = e;
+                Interlocked.CompareExchange(ref _failure, e, null);
+            }
         }
         List<TaskCompletionSource> ready = new();
         lock (_lock)

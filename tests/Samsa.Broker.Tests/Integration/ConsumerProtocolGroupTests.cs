@@ -20,44 +20,6 @@ public sealed class ConsumerProtocolGroupTests
         ["group.consumer.session.timeout.ms"] = "3000",
     };
 
-    /// <summary>Tracks who owns which partition from the rebalance callbacks; a partition assigned while owned elsewhere is a violation.</summary>
-    private sealed class Ownership
-    {
-        private readonly Dictionary<int, string> _owners = [];
-        public ConcurrentBag<string> Violations { get; } = [];
-        public ConcurrentDictionary<string, int> Consumed { get; } = new();
-        public ConcurrentQueue<string> Errors { get; } = new();
-
-        public void Assigned(string member, IEnumerable<TopicPartition> partitions)
-        {
-            lock (_owners)
-                foreach (var tp in partitions)
-                {
-                    if (_owners.TryGetValue(tp.Partition.Value, out var owner) && owner != member)
-                        Violations.Add($"{tp.Partition.Value} assigned to {member} while owned by {owner}");
-                    _owners[tp.Partition.Value] = member;
-                }
-        }
-
-        public void Revoked(string member, IEnumerable<TopicPartition> partitions)
-        {
-            lock (_owners)
-                foreach (var tp in partitions)
-                    if (_owners.GetValueOrDefault(tp.Partition.Value) == member) _owners.Remove(tp.Partition.Value);
-        }
-
-        public void Forget(string member)
-        {
-            lock (_owners)
-                foreach (var p in _owners.Where(kv => kv.Value == member).Select(kv => kv.Key).ToList()) _owners.Remove(p);
-        }
-
-        public int Owned(string member)
-        {
-            lock (_owners) return _owners.Count(kv => kv.Value == member);
-        }
-    }
-
     /// <summary>A consumer polling on its own thread; each record is committed synchronously before it counts.</summary>
     private sealed class Member : IDisposable
     {
