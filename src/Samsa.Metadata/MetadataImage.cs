@@ -32,6 +32,10 @@ public sealed record MetadataImage(
         ImmutableDictionary<int, BrokerImage>.Empty,
         0);
 
+    /// <summary>SCRAM credentials by user and mechanism (salted keys only, never a password); see ScramCredentials.cs.</summary>
+    public ImmutableDictionary<(string User, ScramMechanism Mechanism), ScramCredentialImage> ScramCredentials { get; init; } =
+        ImmutableDictionary<(string, ScramMechanism), ScramCredentialImage>.Empty;
+
     public TopicImage? Topic(string name) => TopicsByName.GetValueOrDefault(name);
 
     public ImmutableDictionary<string, string> ConfigsOf(ConfigResourceType type, string name) =>
@@ -53,6 +57,8 @@ public sealed record MetadataImage(
         ConfigRecord c => ApplyConfig(c),
         ProducerIdsRecord p => this with { NextProducerId = Math.Max(NextProducerId, p.FirstProducerId + p.BlockSize) },
         RegisterBrokerRecord b => this with { Brokers = Brokers.SetItem(b.BrokerId, new BrokerImage(b.BrokerId, [.. b.Endpoints], b.Rack)) },
+        UserScramCredentialRecord u => this with { ScramCredentials = ScramCredentials.SetItem((u.Name, u.Mechanism), ScramCredentialImage.Of(u)) },
+        RemoveUserScramCredentialRecord r => this with { ScramCredentials = ScramCredentials.Remove((r.Name, r.Mechanism)) },
         _ => throw new InvalidOperationException($"Unknown metadata record {record.GetType().Name}"),
     };
 

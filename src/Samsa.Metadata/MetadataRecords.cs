@@ -15,6 +15,8 @@ namespace Samsa.Metadata;
 [JsonDerivedType(typeof(ConfigRecord), "config")]
 [JsonDerivedType(typeof(ProducerIdsRecord), "producer-ids")]
 [JsonDerivedType(typeof(RegisterBrokerRecord), "register-broker")]
+[JsonDerivedType(typeof(UserScramCredentialRecord), "user-scram-credential")]
+[JsonDerivedType(typeof(RemoveUserScramCredentialRecord), "remove-user-scram-credential")]
 public abstract record MetadataRecord;
 
 public sealed record TopicRecord(string Name, Guid TopicId) : MetadataRecord;

@@ -16,6 +16,12 @@ public sealed class ClientSession(string connectionId, EndPoint? remoteEndPoint,
     public string? ClientSoftwareVersion { get; set; }
 
     public string Host => RemoteEndPoint is IPEndPoint ip ? ip.Address.ToString() : "unknown";
+
+    /// <summary>The SASL state on SASL listeners (null elsewhere); the dispatcher admits requests through it.</summary>
+    internal Security.Authentication.SaslSession? Sasl { get; set; }
+
+    /// <summary>Set by a handler whose response must be the last on the connection (failed SASL authentication).</summary>
+    internal bool CloseAfterResponse { get; set; }
 }
 
 /// <summary>What a handler knows about the request it serves.</summary>
