@@ -122,6 +122,15 @@ public static class Secure
         return config;
     }
 
+    /// <summary>Creates a one-partition topic with a raw CreateTopics on a PLAINTEXT (or authenticated) connection.</summary>
+    public static async Task CreateTopicRawAsync(IPEndPoint endpoint, string topic)
+    {
+        await using var client = await RawKafkaClient.ConnectAsync(endpoint);
+        var created = await client.RequestAsync<Samsa.Protocol.Messages.CreateTopicsResponse>(Samsa.Protocol.ApiKey.CreateTopics, 7,
+            new Samsa.Protocol.Messages.CreateTopicsRequest { Topics = [new() { Name = topic, NumPartitions = 1, ReplicationFactor = 1 }], TimeoutMs = 5000 });
+        Assert.Equal(0, created.Topics[0].ErrorCode);
+    }
+
     public static IPEndPoint Endpoint(TestBroker broker, int listener) => broker.Host.BoundEndpoints[listener];
 
     public static string Bootstrap(TestBroker broker, int listener) => $"127.0.0.1:{broker.Host.BoundEndpoints[listener].Port}";
