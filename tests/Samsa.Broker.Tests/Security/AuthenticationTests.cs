@@ -215,3 +215,40 @@ public sealed class ListenerAuthenticationTests
         Assert.Contains("ssl.keystore.location", failure.Message);
     }
 }
+
+public sealed class SaslClientTests
+{
+    [Fact]
+    public void Rfc7677_client_messages_and_server_signature()
+    {
+        var client = new ScramSaslClient(ScramMechanism.ScramSha256, "user", "pencil", clientNonce: "rOprNGfwEbeRWgbNEkqO");
+        Assert.Equal("n,,n=user,r=rOprNGfwEbeRWgbNEkqO", Encoding.UTF8.GetString(client.Next([])));
+        var final = client.Next("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"u8);
+        Assert.Equal("c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=", Encoding.UTF8.GetString(final));
+        client.Next("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="u8);
+        Assert.True(client.IsComplete);
+    }
+
+    [Theory]
+    [InlineData(ScramMechanism.ScramSha256)]
+    [InlineData(ScramMechanism.ScramSha512)]
+    public void Client_and_server_agree_and_a_forged_server_signature_is_refused(ScramMechanism mechanism)
+    {
+        var salt = new byte[] { 9, 8, 7, 6 };
+        var salted = mechanism.SaltedPassword("p@ss,word=", salt, 4096);
+        var credential = new ScramCredentialImage(salt, mechanism.StoredKey(salted), mechanism.ServerKey(salted), 4096);
+        var server = new ScramSaslServer(mechanism, (u, m) => u == "we,ird=name" && m == mechanism ? credential : null);
+        var client = new ScramSaslClient(mechanism, "we,ird=name", "p@ss,word=");
+
+        byte[] token = client.Next([]);
+        while (!client.IsComplete) token = client.Next(server.Evaluate(token));
+        Assert.Equal("we,ird=name", server.AuthenticatedUser);
+
+        // A server that answers the final step with a signature it could not compute (it lacks the ServerKey) is refused.
+        var fooled = new ScramSaslClient(mechanism, "we,ird=name", "p@ss,word=");
+        var impostor = new ScramSaslServer(mechanism, (_, _) => credential);
+        fooled.Next(impostor.Evaluate(fooled.Next([])));
+        Assert.Throws<SaslAuthenticationException>(() => fooled.Next("v=AAAA"u8));
+        Assert.False(fooled.IsComplete);
+    }
+}
