@@ -11,6 +11,7 @@ using Samsa.Broker.Configuration;
 using Samsa.Broker.Fetching;
 using Samsa.Broker.Handlers;
 using Samsa.Broker.Network;
+using Samsa.Broker.Network.InterBroker;
 using Samsa.Broker.Producers;
 using Samsa.Broker.Replication;
 using Samsa.Broker.Security;
@@ -31,12 +32,14 @@ public sealed class BrokerHost : IAsyncDisposable
     private readonly LogManager _logs;
     private readonly LocalMetadataLog _metadata;
     private readonly ReplicaManager _replicas;
+    private readonly BrokerChannelPool _interBroker;
     private readonly ILogger _logger;
     private int _disposed;
 
-    private BrokerHost(WebApplication web, LogManager logs, LocalMetadataLog metadata, ReplicaManager replicas,
+    private BrokerHost(WebApplication web, LogManager logs, LocalMetadataLog metadata, ReplicaManager replicas, BrokerChannelPool interBroker,
         IReadOnlyList<IPEndPoint> kafkaEndpoints, Uri? httpEndpoint, NodeInfo node, BrokerMetrics metrics, ILogger logger)
     {
+        _interBroker = interBroker;
         _web = web;
         _logs = logs;
         _metadata = metadata;
@@ -54,6 +57,9 @@ public sealed class BrokerHost : IAsyncDisposable
     public Uri? HttpEndpoint { get; }
     public NodeInfo Node { get; }
     public BrokerMetrics Metrics { get; }
+
+    /// <summary>Connections to the other nodes on inter.broker.listener.name (forwarding, replica fetchers, markers).</summary>
+    internal BrokerChannelPool InterBroker => _interBroker;
 
     /// <summary>"host:port" of the first Kafka listener, for clients' bootstrap.servers.</summary>
     public string BootstrapServers => $"{Node.AdvertisedEndpoints[0].Host}:{Node.AdvertisedEndpoints[0].Port}";
@@ -87,6 +93,8 @@ public sealed class BrokerHost : IAsyncDisposable
             ? LogFlushPolicy.GroupCommit
             : LogFlushPolicy.Interval(config.LogFlushIntervalMessages, config.LogFlushIntervalMs ?? long.MaxValue);
         var logs = new LogManager(config.LogDirs, flush, time, loggerFactory);
+        var interBroker = new BrokerChannelPool(() => metadataLog.Image, config.InterBrokerListenerName, PlaintextConnectionFactory.Instance,
+            new BrokerChannelOptions { ClientId = $"samsa-broker-{config.NodeId}", Time = time }, loggerFactory);
         var topicConfigs = new TopicConfigs(config, metadataLog);
         var replicas = new ReplicaManager(logs, metadataLog, topicConfigs, config.NodeId, flush.Mode == LogFlushMode.GroupCommit,
             loggerFactory.CreateLogger<ReplicaManager>());
@@ -198,7 +206,7 @@ public sealed class BrokerHost : IAsyncDisposable
         logger.LogInformation("Samsa node {NodeId} (cluster {ClusterId}) serving Kafka on {Endpoints}, HTTP on {Http}; data in {LogDirs}",
             config.NodeId, config.ClusterId, string.Join(", ", advertised.Select(a => $"{a.Name}://{a.Host}:{a.Port}")),
             httpUri?.ToString() ?? "(off)", string.Join(", ", config.LogDirs));
-        return new BrokerHost(web, logs, metadataLog, replicas, bound, httpUri, node, metrics, logger);
+        return new BrokerHost(web, logs, metadataLog, replicas, interBroker, bound, httpUri, node, metrics, logger);
     }
 
     private static IPAddress ResolveHost(string host)
@@ -221,6 +229,7 @@ public sealed class BrokerHost : IAsyncDisposable
         }
         await _web.DisposeAsync().ConfigureAwait(false);
         _replicas.Dispose();
+        await _interBroker.DisposeAsync().ConfigureAwait(false);
         _logs.Dispose();
         await _metadata.DisposeAsync().ConfigureAwait(false);
         _logger.LogInformation("Shutdown complete: logs flushed and closed cleanly");
