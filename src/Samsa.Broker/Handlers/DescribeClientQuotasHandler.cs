@@ -19,7 +19,7 @@ public sealed class DescribeClientQuotasHandler(IMetadataLog metadata) : ApiHand
 
     protected override ValueTask<DescribeClientQuotasResponse?> HandleAsync(RequestContext context, DescribeClientQuotasRequest request, CancellationToken cancellationToken)
     {
-        var response = new DescribeClientQuotasResponse();
+        var response = new DescribeClientQuotasResponse { ErrorMessage = null };
         if (!context.Authorize(AclOperation.DescribeConfigs, ResourceType.Cluster, Controller.ClusterResourceName))
             return Fail(response, ErrorCode.ClusterAuthorizationFailed, "Cluster authorization failed.");
 

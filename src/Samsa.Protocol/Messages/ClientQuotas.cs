@@ -14,7 +14,7 @@ public sealed class DescribeClientQuotasRequest
 
         /// <summary>0 = exact name, 1 = default name, 2 = any specified name.</summary>
         [Field("0+")] public sbyte MatchType { get; set; }
-        [Field("0+", NullableVersions = "0+")] public string? Match { get; set; }
+        [Field("0+", NullableVersions = "0+")] public string? Match { get; set; } = "";
     }
 }
 
@@ -23,7 +23,7 @@ public sealed class DescribeClientQuotasResponse
 {
     [Field("0+")] public int ThrottleTimeMs { get; set; }
     [Field("0+")] public short ErrorCode { get; set; }
-    [Field("0+", NullableVersions = "0+")] public string? ErrorMessage { get; set; }
+    [Field("0+", NullableVersions = "0+")] public string? ErrorMessage { get; set; } = "";
     [Field("0+", NullableVersions = "0+")] public List<EntryData>? Entries { get; set; } = [];
 
     public sealed class EntryData
@@ -35,7 +35,7 @@ public sealed class DescribeClientQuotasResponse
     public sealed class EntityData
     {
         [Field("0+")] public string EntityType { get; set; } = "";
-        [Field("0+", NullableVersions = "0+")] public string? EntityName { get; set; }
+        [Field("0+", NullableVersions = "0+")] public string? EntityName { get; set; } = "";
     }
 
     public sealed class ValueData
@@ -60,7 +60,7 @@ public sealed class AlterClientQuotasRequest
     public sealed class EntityData
     {
         [Field("0+")] public string EntityType { get; set; } = "";
-        [Field("0+", NullableVersions = "0+")] public string? EntityName { get; set; }
+        [Field("0+", NullableVersions = "0+")] public string? EntityName { get; set; } = "";
     }
 
     public sealed class OpData
@@ -80,13 +80,13 @@ public sealed class AlterClientQuotasResponse
     public sealed class EntryData
     {
         [Field("0+")] public short ErrorCode { get; set; }
-        [Field("0+", NullableVersions = "0+")] public string? ErrorMessage { get; set; }
+        [Field("0+", NullableVersions = "0+")] public string? ErrorMessage { get; set; } = "";
         [Field("0+")] public List<EntityData> Entity { get; set; } = [];
     }
 
     public sealed class EntityData
     {
         [Field("0+")] public string EntityType { get; set; } = "";
-        [Field("0+", NullableVersions = "0+")] public string? EntityName { get; set; }
+        [Field("0+", NullableVersions = "0+")] public string? EntityName { get; set; } = "";
     }
 }
