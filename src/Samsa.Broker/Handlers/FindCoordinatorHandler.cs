@@ -2,7 +2,8 @@
 // Key type 0 (group): the leader of the group's __consumer_offsets partition (Kafka's hash of the group id), which
 // is created on first need. v4+ batches keys (KIP-699). Key type 1 (transaction) answers COORDINATOR_NOT_AVAILABLE
 // until the transaction coordinator exists; other key types INVALID_REQUEST. The endpoint is the one of the
-// listener the client is connected to. Authorization: DESCRIBE on the group.
+// listener the client is connected to. Authorization: DESCRIBE on the group (GROUP_AUTHORIZATION_FAILED) or on the
+// transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
 using Samsa.Broker.Api;
 using Samsa.Broker.Groups;
 using Samsa.Broker.Security;
@@ -41,6 +42,8 @@ public sealed class FindCoordinatorHandler(GroupCoordinator groups, IMetadataLog
 
     private async Task<(ErrorCode Error, int NodeId, string Host, int Port)> FindAsync(RequestContext context, string key, sbyte keyType, CancellationToken ct)
     {
+        if (keyType == 1 && !context.Authorize(AclOperation.Describe, ResourceType.TransactionalId, key))
+            return (ErrorCode.TransactionalIdAuthorizationFailed, -1, "", -1);
         if (keyType == 1) return (ErrorCode.CoordinatorNotAvailable, -1, "", -1);
         if (keyType != 0) return (ErrorCode.InvalidRequest, -1, "", -1);
         if (!context.Authorize(AclOperation.Describe, ResourceType.Group, key)) return (ErrorCode.GroupAuthorizationFailed, -1, "", -1);

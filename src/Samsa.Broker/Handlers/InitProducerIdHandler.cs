@@ -3,7 +3,8 @@
 // TransactionCoordinator does (also when a v3+ client passes its current id to recover, KIP-360).
 // Transactions arrive with the transactions issue; until then a non-null transactional id gets
 // COORDINATOR_NOT_AVAILABLE rather than a fake success.
-// Authorization: IDEMPOTENT_WRITE on the cluster, or WRITE on at least one topic (KIP-679), else CLUSTER_AUTHORIZATION_FAILED.
+// Authorization: WRITE on the transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED); without one, IDEMPOTENT_WRITE on
+// the cluster or WRITE on at least one topic (KIP-679), else CLUSTER_AUTHORIZATION_FAILED.
 using Samsa.Broker.Api;
 using Samsa.Broker.Producers;
 using Samsa.Broker.Security;
@@ -19,6 +20,8 @@ public sealed class InitProducerIdHandler(ProducerIdManager producerIds) : ApiHa
 
     protected override async ValueTask<InitProducerIdResponse?> HandleAsync(RequestContext context, InitProducerIdRequest request, CancellationToken cancellationToken)
     {
+        if (request.TransactionalId is not null && !context.Authorize(AclOperation.Write, ResourceType.TransactionalId, request.TransactionalId))
+            return new InitProducerIdResponse { ErrorCode = (short)ErrorCode.TransactionalIdAuthorizationFailed };
         if (request.TransactionalId is not null)
             return new InitProducerIdResponse { ErrorCode = (short)ErrorCode.CoordinatorNotAvailable };
 
