@@ -61,6 +61,9 @@ public sealed class BrokerHost : IAsyncDisposable
 
     /// <summary>Connections to the other nodes on inter.broker.listener.name (forwarding, replica fetchers, markers).</summary>
     internal BrokerChannelPool InterBroker => _interBroker;
+    /// <summary>Authentication of each Kafka listener (by listener name), with the sessions of its open connections.</summary>
+    internal IReadOnlyDictionary<string, Security.Authentication.ListenerSecurity> ListenerSecurity { get; private init; } =
+        new Dictionary<string, Security.Authentication.ListenerSecurity>();
 
     /// <summary>"host:port" of the first Kafka listener, for clients' bootstrap.servers.</summary>
     public string BootstrapServers => $"{Node.AdvertisedEndpoints[0].Host}:{Node.AdvertisedEndpoints[0].Port}";
@@ -111,6 +114,10 @@ public sealed class BrokerHost : IAsyncDisposable
         ListenOptions? httpListenOptions = null;
         RequestDispatcher? dispatcher = null;
         var kafkaListeners = config.Listeners.Where(l => !config.ControllerListenerNames.Contains(l.Name)).ToList();
+        // TLS material and SASL settings are loaded now so a bad key store or JAAS entry fails the start, not a connection.
+        var listenerSecurity = kafkaListeners.ToDictionary(l => l.Name, l => new Security.Authentication.ListenerSecurity(
+            Security.Authentication.ListenerAuthentication.From(config, l, logger), metadataLog, time,
+            loggerFactory.CreateLogger<Security.Authentication.ListenerSecurity>()));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -120,7 +127,13 @@ public sealed class BrokerHost : IAsyncDisposable
                 var address = listener.Address ?? (listener.Host is "" or "localhost" ? IPAddress.Loopback : ResolveHost(listener.Host));
                 kestrel.Listen(address, listener.Port, listen =>
                 {
-                    var limits = new BrokerLimits(config.SocketRequestMaxBytes, listener.Name, TimeSpan.FromMilliseconds(config.ConnectionsMaxIdleMs));
+                    var security = listenerSecurity[listener.Name];
+                    var limits = new BrokerLimits(config.SocketRequestMaxBytes, listener.Name, TimeSpan.FromMilliseconds(config.ConnectionsMaxIdleMs))
+                    {
+                        Security = security,
+                    };
+                    // TLS (SSL, SASL_SSL) terminates in Kestrel before the Kafka handler: plaintext bytes never reach it.
+                    if (security.Settings.Tls is { } tls) listen.UseHttps(tls.KestrelOptions());
                     listen.Use(_ => connection =>
                         new KafkaConnectionHandler(dispatcher!, limits, metrics, loggerFactory.CreateLogger<KafkaConnectionHandler>(), ready.Task)
                             .OnConnectedAsync(connection));
@@ -182,6 +195,10 @@ public sealed class BrokerHost : IAsyncDisposable
             new DeleteAclsHandler(controller),
             new DescribeClientQuotasHandler(metadataLog),
             new AlterClientQuotasHandler(controller),
+            new SaslHandshakeHandler(),
+            new SaslAuthenticateHandler(loggerFactory.CreateLogger<SaslAuthenticateHandler>()),
+            new AlterUserScramCredentialsHandler(controller),
+            new DescribeUserScramCredentialsHandler(metadataLog),
         ];
         var table = new List<IApiHandler>(handlers);
         RequestDispatcher? built = null;
@@ -214,7 +231,7 @@ public sealed class BrokerHost : IAsyncDisposable
         logger.LogInformation("Samsa node {NodeId} (cluster {ClusterId}) serving Kafka on {Endpoints}, HTTP on {Http}; data in {LogDirs}",
             config.NodeId, config.ClusterId, string.Join(", ", advertised.Select(a => $"{a.Name}://{a.Host}:{a.Port}")),
             httpUri?.ToString() ?? "(off)", string.Join(", ", config.LogDirs));
-        return new BrokerHost(web, logs, metadataLog, replicas, interBroker, bound, httpUri, node, metrics, logger);
+        return new BrokerHost(web, logs, metadataLog, replicas, interBroker, bound, httpUri, node, metrics, logger) { ListenerSecurity = listenerSecurity };
     }
 
     private static IPAddress ResolveHost(string host)
