@@ -137,9 +137,12 @@ public sealed class BrokerHost : IAsyncDisposable
         var fetchSessions = new FetchSessionCache(1000, time);
         var alteration = new ConfigAlteration(controller, topicConfigs);
         var groupCoordinator = new Groups.GroupCoordinator(replicas, metadataLog, topicCreator, config, time, loggerFactory);
+        var markerWriter = new Transactions.LocalTxnMarkerWriter(replicas, metadataLog, groupCoordinator, config.NodeId, time,
+            loggerFactory.CreateLogger<Transactions.LocalTxnMarkerWriter>());
+        var transactions = new Transactions.TransactionCoordinator(replicas, metadataLog, topicCreator, config, producerIds, markerWriter, time, loggerFactory);
         IApiHandler[] handlers =
         [
-            new ProduceHandler(replicas, metadataLog, topicConfigs, metrics),
+            new ProduceHandler(replicas, metadataLog, topicConfigs, metrics, transactions),
             new FetchHandler(replicas, metadataLog, fetchSessions, metrics, config.FetchMaxBytes),
             new ListOffsetsHandler(replicas),
             new MetadataHandler(metadataLog, node, topicCreator),
@@ -152,8 +155,8 @@ public sealed class BrokerHost : IAsyncDisposable
             new DescribeClusterHandler(metadataLog, node),
             new DeleteRecordsHandler(replicas),
             new DescribeLogDirsHandler(replicas, config),
-            new InitProducerIdHandler(producerIds),
-            new FindCoordinatorHandler(groupCoordinator, metadataLog, node),
+            new InitProducerIdHandler(producerIds, transactions),
+            new FindCoordinatorHandler(groupCoordinator, metadataLog, node, transactions),
             new JoinGroupHandler(groupCoordinator),
             new SyncGroupHandler(groupCoordinator),
             new HeartbeatHandler(groupCoordinator),
@@ -166,6 +169,14 @@ public sealed class BrokerHost : IAsyncDisposable
             new ConsumerGroupDescribeHandler(groupCoordinator, metadataLog),
             new DeleteGroupsHandler(groupCoordinator),
             new OffsetDeleteHandler(groupCoordinator),
+            new AddPartitionsToTxnHandler(transactions, metadataLog),
+            new AddOffsetsToTxnHandler(transactions, groupCoordinator),
+            new EndTxnHandler(transactions),
+            new TxnOffsetCommitHandler(groupCoordinator, transactions, metadataLog),
+            new WriteTxnMarkersHandler(markerWriter),
+            new DescribeTransactionsHandler(transactions),
+            new ListTransactionsHandler(transactions),
+            new DescribeProducersHandler(replicas, metadataLog, config.NodeId),
         ];
         var table = new List<IApiHandler>(handlers);
         RequestDispatcher? built = null;
@@ -176,6 +187,7 @@ public sealed class BrokerHost : IAsyncDisposable
         var exporter = new Metrics.MetricsExporter(metrics, replicas, metadataLog, groupCoordinator, config.NodeId, logs.Cleaner);
         web.MapGet("/metrics", () => Results.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8"));
         web.Lifetime.ApplicationStopping.Register(groupCoordinator.Dispose);
+        web.Lifetime.ApplicationStopping.Register(transactions.Dispose);
         await web.StartAsync(ct).ConfigureAwait(false);
 
         for (int i = 0; i < kafkaListeners.Count; i++)
