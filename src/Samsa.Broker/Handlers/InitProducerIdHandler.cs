@@ -6,7 +6,8 @@
 // fences older producers; an open transaction is aborted first and the client retries on CONCURRENT_TRANSACTIONS.
 // transaction_timeout_ms must be in (0, transaction.max.timeout.ms] (INVALID_TRANSACTION_TIMEOUT). An empty
 // transactional id is INVALID_REQUEST, as Kafka. PRODUCER_FENCED is answered as INVALID_PRODUCER_EPOCH below v4
-// (KIP-588). Authorization: WRITE on the transactional id, else IDEMPOTENT_WRITE on the cluster.
+// (KIP-588). Authorization: WRITE on the transactional id; for idempotent producers IDEMPOTENT_WRITE on the cluster,
+// or WRITE on at least one topic (KIP-679), else CLUSTER_AUTHORIZATION_FAILED.
 using Samsa.Broker.Api;
 using Samsa.Broker.Producers;
 using Samsa.Broker.Security;
@@ -39,7 +40,8 @@ public sealed class InitProducerIdHandler(ProducerIdManager producerIds, Transac
             return new InitProducerIdResponse { ErrorCode = (short)code, ProducerId = result.ProducerId, ProducerEpoch = result.ProducerEpoch };
         }
 
-        if (!context.Authorize(AclOperation.IdempotentWrite, ResourceType.Cluster, "kafka-cluster"))
+        if (!context.Authorize(AclOperation.IdempotentWrite, ResourceType.Cluster, "kafka-cluster")
+            && !context.AuthorizeByResourceType(AclOperation.Write, ResourceType.Topic))
             return new InitProducerIdResponse { ErrorCode = (short)ErrorCode.ClusterAuthorizationFailed };
 
         long id = await producerIds.NextAsync(cancellationToken).ConfigureAwait(false);

@@ -8,6 +8,8 @@
 // Idempotent producer: duplicates of one of the last five batches are acknowledged with their original offsets and
 // not appended again; sequence gaps → OUT_OF_ORDER_SEQUENCE_NUMBER; stale epochs → INVALID_PRODUCER_EPOCH.
 // Compacted topics: every record needs a key (INVALID_RECORD otherwise); only their batches are decompressed.
+// Quotas: producer_byte_rate counts the request's record bytes; over quota the response carries throttle_time_ms
+// and the connection is muted for that time (KIP-219; also for v3-5, where Kafka delays the response instead).
 // Transactional produce (transactional_id set): WRITE on the transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED),
 // and KIP-890 part 1: the partition must be in the producer's open transaction at its coordinator (INVALID_TXN_STATE
 // otherwise; a stale epoch INVALID_PRODUCER_EPOCH), checked when this node coordinates the transactional id. The log
@@ -26,7 +28,8 @@ using PartitionResponse = Samsa.Protocol.Messages.ProduceResponse.PartitionProdu
 
 namespace Samsa.Broker.Handlers;
 
-public sealed class ProduceHandler(ReplicaManager replicas, IMetadataLog metadata, TopicConfigs topicConfigs, BrokerMetrics metrics,
+public sealed class ProduceHandler(
+    ReplicaManager replicas, IMetadataLog metadata, TopicConfigs topicConfigs, BrokerMetrics metrics, Quotas.ClientQuotas? quotas = null,
     Transactions.TransactionCoordinator? transactions = null)
     : ApiHandler<ProduceRequest, ProduceResponse>
 {
@@ -36,6 +39,7 @@ public sealed class ProduceHandler(ReplicaManager replicas, IMetadataLog metadat
     protected override async ValueTask<ProduceResponse?> HandleAsync(RequestContext context, ProduceRequest request, CancellationToken cancellationToken)
     {
         var response = new ProduceResponse();
+        if (quotas is not null) response.ThrottleTimeMs = quotas.ThrottleProduce(context, request);
         var pending = new List<(PartitionResponse Response, Task<AppendResult> Append, Partition Partition, long Bytes)>();
         bool validAcks = request.Acks is 0 or 1 or -1;
 
