@@ -161,9 +161,12 @@ public sealed class BrokerHost : IAsyncDisposable
         var groupCoordinator = new Groups.GroupCoordinator(replicas, metadataLog, topicCreator, config, time, loggerFactory);
         var authorizer = Security.Authorization.Authorizers.Create(config, metadataLog, loggerFactory);
         var quotas = ClientQuotas.Create(config, metadataLog, time);
+        var markerWriter = new Transactions.LocalTxnMarkerWriter(replicas, metadataLog, groupCoordinator, config.NodeId, time,
+            loggerFactory.CreateLogger<Transactions.LocalTxnMarkerWriter>());
+        var transactions = new Transactions.TransactionCoordinator(replicas, metadataLog, topicCreator, config, producerIds, markerWriter, time, loggerFactory);
         IApiHandler[] handlers =
         [
-            new ProduceHandler(replicas, metadataLog, topicConfigs, metrics, quotas),
+            new ProduceHandler(replicas, metadataLog, topicConfigs, metrics, quotas, transactions),
             new FetchHandler(replicas, metadataLog, fetchSessions, metrics, config.FetchMaxBytes, quotas),
             new ListOffsetsHandler(replicas),
             new MetadataHandler(metadataLog, node, topicCreator),
@@ -176,8 +179,8 @@ public sealed class BrokerHost : IAsyncDisposable
             new DescribeClusterHandler(metadataLog, node),
             new DeleteRecordsHandler(replicas),
             new DescribeLogDirsHandler(replicas, config),
-            new InitProducerIdHandler(producerIds),
-            new FindCoordinatorHandler(groupCoordinator, metadataLog, node),
+            new InitProducerIdHandler(producerIds, transactions),
+            new FindCoordinatorHandler(groupCoordinator, metadataLog, node, transactions),
             new JoinGroupHandler(groupCoordinator),
             new SyncGroupHandler(groupCoordinator),
             new HeartbeatHandler(groupCoordinator),
@@ -199,6 +202,14 @@ public sealed class BrokerHost : IAsyncDisposable
             new SaslAuthenticateHandler(loggerFactory.CreateLogger<SaslAuthenticateHandler>()),
             new AlterUserScramCredentialsHandler(controller),
             new DescribeUserScramCredentialsHandler(metadataLog),
+            new AddPartitionsToTxnHandler(transactions, metadataLog),
+            new AddOffsetsToTxnHandler(transactions, groupCoordinator),
+            new EndTxnHandler(transactions),
+            new TxnOffsetCommitHandler(groupCoordinator, transactions, metadataLog),
+            new WriteTxnMarkersHandler(markerWriter),
+            new DescribeTransactionsHandler(transactions),
+            new ListTransactionsHandler(transactions),
+            new DescribeProducersHandler(replicas, metadataLog, config.NodeId),
         ];
         var table = new List<IApiHandler>(handlers);
         RequestDispatcher? built = null;
@@ -209,6 +220,7 @@ public sealed class BrokerHost : IAsyncDisposable
         var exporter = new Metrics.MetricsExporter(metrics, replicas, metadataLog, groupCoordinator, config.NodeId, logs.Cleaner);
         web.MapGet("/metrics", () => Results.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8"));
         web.Lifetime.ApplicationStopping.Register(groupCoordinator.Dispose);
+        web.Lifetime.ApplicationStopping.Register(transactions.Dispose);
         await web.StartAsync(ct).ConfigureAwait(false);
 
         for (int i = 0; i < kafkaListeners.Count; i++)
