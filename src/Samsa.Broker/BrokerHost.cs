@@ -12,7 +12,9 @@ using Samsa.Broker.Configuration;
 using Samsa.Broker.Fetching;
 using Samsa.Broker.Handlers;
 using Samsa.Broker.Network;
+using Samsa.Broker.Network.InterBroker;
 using Samsa.Broker.Producers;
+using Samsa.Broker.Quotas;
 using Samsa.Broker.Replication;
 using Samsa.Broker.Security;
 using Samsa.Broker.Topics;
@@ -33,13 +35,15 @@ public sealed class BrokerHost : IAsyncDisposable
     private readonly IMetadataLog _metadata;
     private readonly ClusterServices? _cluster;
     private readonly ReplicaManager _replicas;
+    private readonly BrokerChannelPool _interBroker;
     private readonly ILogger _logger;
     private int _disposed;
 
     private BrokerHost(WebApplication web, LogManager logs, IMetadataLog metadata, ClusterServices? cluster, ReplicaManager replicas,
-        IReadOnlyList<IPEndPoint> kafkaEndpoints, Uri? httpEndpoint, NodeInfo node, BrokerMetrics metrics, ILogger logger)
+        BrokerChannelPool interBroker, IReadOnlyList<IPEndPoint> kafkaEndpoints, Uri? httpEndpoint, NodeInfo node, BrokerMetrics metrics, ILogger logger)
     {
         _cluster = cluster;
+        _interBroker = interBroker;
         _web = web;
         _logs = logs;
         _metadata = metadata;
@@ -57,6 +61,9 @@ public sealed class BrokerHost : IAsyncDisposable
     public Uri? HttpEndpoint { get; }
     public NodeInfo Node { get; }
     public BrokerMetrics Metrics { get; }
+
+    /// <summary>Connections to the other nodes on inter.broker.listener.name (forwarding, replica fetchers, markers).</summary>
+    internal BrokerChannelPool InterBroker => _interBroker;
 
     /// <summary>"host:port" of the first Kafka listener, for clients' bootstrap.servers.</summary>
     public string BootstrapServers => $"{Node.AdvertisedEndpoints[0].Host}:{Node.AdvertisedEndpoints[0].Port}";
@@ -95,6 +102,8 @@ public sealed class BrokerHost : IAsyncDisposable
             ? LogFlushPolicy.GroupCommit
             : LogFlushPolicy.Interval(config.LogFlushIntervalMessages, config.LogFlushIntervalMs ?? long.MaxValue);
         var logs = new LogManager(config.LogDirs, flush, time, loggerFactory);
+        var interBroker = new BrokerChannelPool(() => metadataLog.Image, config.InterBrokerListenerName, PlaintextConnectionFactory.Instance,
+            new BrokerChannelOptions { ClientId = $"samsa-broker-{config.NodeId}", Time = time }, loggerFactory);
         var topicConfigs = new TopicConfigs(config, metadataLog);
         var replicas = new ReplicaManager(logs, metadataLog, topicConfigs, config.NodeId, flush.Mode == LogFlushMode.GroupCommit,
             loggerFactory.CreateLogger<ReplicaManager>());
@@ -145,10 +154,12 @@ public sealed class BrokerHost : IAsyncDisposable
         var fetchSessions = new FetchSessionCache(1000, time);
         var alteration = new ConfigAlteration(controller, topicConfigs);
         var groupCoordinator = new Groups.GroupCoordinator(replicas, metadataLog, topicCreator, config, time, loggerFactory);
+        var authorizer = Security.Authorization.Authorizers.Create(config, metadataLog, loggerFactory);
+        var quotas = ClientQuotas.Create(config, metadataLog, time);
         IApiHandler[] handlers =
         [
-            new ProduceHandler(replicas, metadataLog, topicConfigs, metrics),
-            new FetchHandler(replicas, metadataLog, fetchSessions, metrics, config.FetchMaxBytes),
+            new ProduceHandler(replicas, metadataLog, topicConfigs, metrics, quotas),
+            new FetchHandler(replicas, metadataLog, fetchSessions, metrics, config.FetchMaxBytes, quotas),
             new ListOffsetsHandler(replicas),
             new MetadataHandler(metadataLog, node, topicCreator),
             new CreateTopicsHandler(topicCreator, topicConfigs),
@@ -174,12 +185,17 @@ public sealed class BrokerHost : IAsyncDisposable
             new ConsumerGroupDescribeHandler(groupCoordinator, metadataLog),
             new DeleteGroupsHandler(groupCoordinator),
             new OffsetDeleteHandler(groupCoordinator),
+            new CreateAclsHandler(controller),
+            new DescribeAclsHandler(metadataLog),
+            new DeleteAclsHandler(controller),
+            new DescribeClientQuotasHandler(metadataLog),
+            new AlterClientQuotasHandler(controller),
         ];
         var table = new List<IApiHandler>(handlers);
         if (cluster is not null) table.Add(new EnvelopeHandler(cluster.Channel));
         RequestDispatcher? built = null;
         table.Add(new ApiVersionsHandler(() => built!.SupportedVersions()));
-        built = new RequestDispatcher(table, AllowAllAuthorizer.Instance, metrics, loggerFactory.CreateLogger<RequestDispatcher>());
+        built = new RequestDispatcher(table, authorizer, metrics, loggerFactory.CreateLogger<RequestDispatcher>());
         dispatcher = built;
 
         var exporter = new Metrics.MetricsExporter(metrics, replicas, metadataLog, groupCoordinator, config.NodeId, logs.Cleaner);
@@ -209,7 +225,7 @@ public sealed class BrokerHost : IAsyncDisposable
         logger.LogInformation("Samsa node {NodeId} (cluster {ClusterId}) serving Kafka on {Endpoints}, HTTP on {Http}; data in {LogDirs}",
             config.NodeId, config.ClusterId, string.Join(", ", advertised.Select(a => $"{a.Name}://{a.Host}:{a.Port}")),
             httpUri?.ToString() ?? "(off)", string.Join(", ", config.LogDirs));
-        return new BrokerHost(web, logs, metadataLog, cluster, replicas, bound, httpUri, node, metrics, logger);
+        return new BrokerHost(web, logs, metadataLog, cluster, replicas, interBroker, bound, httpUri, node, metrics, logger);
     }
 
     private static IPAddress ResolveHost(string host)
@@ -233,6 +249,7 @@ public sealed class BrokerHost : IAsyncDisposable
         }
         await _web.DisposeAsync().ConfigureAwait(false);
         _replicas.Dispose();
+        await _interBroker.DisposeAsync().ConfigureAwait(false);
         _logs.Dispose();
         if (_cluster is not null) await _cluster.DisposeAsync().ConfigureAwait(false);
         else await _metadata.DisposeAsync().ConfigureAwait(false);

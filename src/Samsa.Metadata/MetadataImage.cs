@@ -23,7 +23,7 @@ public sealed record BrokerImage(int BrokerId, ImmutableArray<BrokerEndpoint> En
 /// An immutable snapshot of cluster metadata at <see cref="Offset"/> (number of applied batches).
 /// Readers take the current image and use it without locks; the controller publishes a new image per batch.
 /// </summary>
-public sealed record MetadataImage(
+public sealed partial record MetadataImage(
     long Offset,
     ImmutableDictionary<string, TopicImage> TopicsByName,
     ImmutableDictionary<Guid, TopicImage> TopicsById,
@@ -70,6 +70,9 @@ public sealed record MetadataImage(
                 }),
             }
             : this,
+        AccessControlEntryRecord a => this with { Acls = Acls.SetItem(a.Id, a) },
+        RemoveAccessControlEntryRecord r => this with { Acls = Acls.Remove(r.Id) },
+        ClientQuotaRecord q => ApplyClientQuota(q),
         _ => throw new InvalidOperationException($"Unknown metadata record {record.GetType().Name}"),
     };
 

@@ -33,6 +33,10 @@ public sealed record MetadataSnapshot(long Offset, MetadataRecord[] Records)
         foreach (var ((type, name), configs) in image.Configs)
             foreach (var (key, value) in configs)
                 records.Add(new ConfigRecord(type, name, key, value));
+        foreach (var acl in image.Acls.Values.OrderBy(a => a.Id)) records.Add(acl);
+        foreach (var (entity, quotas) in image.ClientQuotas)
+            foreach (var (key, value) in quotas)
+                records.Add(new ClientQuotaRecord(entity.ToParts(), key, value));
         if (image.NextProducerId > 0) records.Add(new ProducerIdsRecord(-1, image.NextProducerId, 0));
         return [.. records];
     }
