@@ -80,7 +80,7 @@ public sealed class ClusterFixture : IAsyncDisposable
     }
 
     public static IAdminClient Admin(string bootstrap) =>
-        new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap, SocketTimeoutMs = 3000 })
+        new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap, SocketTimeoutMs = 20000 })
             .SetLogHandler((_, _) => { })
             .Build();
 
