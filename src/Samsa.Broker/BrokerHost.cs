@@ -30,15 +30,20 @@ public sealed class BrokerHost : IAsyncDisposable
 {
     private readonly WebApplication _web;
     private readonly LogManager _logs;
-    private readonly LocalMetadataLog _metadata;
+    private readonly IMetadataLog _metadata;
+    private readonly bool _ownsMetadata;
+    private readonly ReplicaFetcherManager _fetchers;
     private readonly ReplicaManager _replicas;
     private readonly BrokerChannelPool _interBroker;
     private readonly ILogger _logger;
     private int _disposed;
 
-    private BrokerHost(WebApplication web, LogManager logs, LocalMetadataLog metadata, ReplicaManager replicas, BrokerChannelPool interBroker,
+    private BrokerHost(WebApplication web, LogManager logs, IMetadataLog metadata, bool ownsMetadata, ReplicaManager replicas,
+        ReplicaFetcherManager fetchers, BrokerChannelPool interBroker,
         IReadOnlyList<IPEndPoint> kafkaEndpoints, Uri? httpEndpoint, NodeInfo node, BrokerMetrics metrics, ILogger logger)
     {
+        _ownsMetadata = ownsMetadata;
+        _fetchers = fetchers;
         _interBroker = interBroker;
         _web = web;
         _logs = logs;
@@ -57,6 +62,9 @@ public sealed class BrokerHost : IAsyncDisposable
     public Uri? HttpEndpoint { get; }
     public NodeInfo Node { get; }
     public BrokerMetrics Metrics { get; }
+
+    /// <summary>The partitions hosted here (leaders and followers), for tests and tools.</summary>
+    internal ReplicaManager Replicas => _replicas;
 
     /// <summary>Connections to the other nodes on inter.broker.listener.name (forwarding, replica fetchers, markers).</summary>
     internal BrokerChannelPool InterBroker => _interBroker;
@@ -80,15 +88,23 @@ public sealed class BrokerHost : IAsyncDisposable
         };
     }
 
-    public static async Task<BrokerHost> StartAsync(BrokerConfig config, ILoggerFactory loggerFactory, CancellationToken ct = default)
+    /// <summary>
+    /// A metadata log and controller the node uses instead of opening its own (it does not dispose them): the seam for
+    /// several in-process nodes sharing one metadata log in tests, and for a replicated metadata quorum.
+    /// </summary>
+    public sealed record MetadataOverride(IMetadataLog Log, Controller Controller);
+
+    public static async Task<BrokerHost> StartAsync(BrokerConfig config, ILoggerFactory loggerFactory, CancellationToken ct = default,
+        MetadataOverride? metadataOverride = null)
     {
         var logger = loggerFactory.CreateLogger<BrokerHost>();
         var time = TimeProvider.System;
         var metrics = new BrokerMetrics();
 
         foreach (var dir in config.LogDirs) Directory.CreateDirectory(dir);
-        var metadataLog = LocalMetadataLog.Open(Path.Combine(config.MetadataLogDir, "__cluster_metadata-0"), loggerFactory.CreateLogger<LocalMetadataLog>());
-        var controller = new Controller(metadataLog, config.NodeId, loggerFactory.CreateLogger<Controller>());
+        IMetadataLog metadataLog = metadataOverride?.Log
+            ?? LocalMetadataLog.Open(Path.Combine(config.MetadataLogDir, "__cluster_metadata-0"), loggerFactory.CreateLogger<LocalMetadataLog>());
+        var controller = metadataOverride?.Controller ?? new Controller(metadataLog, config.NodeId, loggerFactory.CreateLogger<Controller>());
         var flush = config.LogFlushIntervalMessages <= 1
             ? LogFlushPolicy.GroupCommit
             : LogFlushPolicy.Interval(config.LogFlushIntervalMessages, config.LogFlushIntervalMs ?? long.MaxValue);
@@ -98,6 +114,9 @@ public sealed class BrokerHost : IAsyncDisposable
         var topicConfigs = new TopicConfigs(config, metadataLog);
         var replicas = new ReplicaManager(logs, metadataLog, topicConfigs, config.NodeId, flush.Mode == LogFlushMode.GroupCommit,
             loggerFactory.CreateLogger<ReplicaManager>());
+        var replication = ReplicationOptions.From(config);
+        var fetchers = new ReplicaFetcherManager(interBroker, replication, config.NodeId, flush.Mode == LogFlushMode.GroupCommit, time, loggerFactory);
+        replicas.EnableReplication(fetchers, new LocalAlterPartitionChannel(controller), replication, time);
         replicas.Start();
         logs.StartBackgroundTasks(TimeSpan.FromMilliseconds(config.LogRetentionCheckIntervalMs));
         logs.StartCleaner(CleanerConfigOf(config));
@@ -150,6 +169,7 @@ public sealed class BrokerHost : IAsyncDisposable
             new ProduceHandler(replicas, metadataLog, topicConfigs, metrics),
             new FetchHandler(replicas, metadataLog, fetchSessions, metrics, config.FetchMaxBytes),
             new ListOffsetsHandler(replicas),
+            new OffsetForLeaderEpochHandler(replicas),
             new MetadataHandler(metadataLog, node, topicCreator),
             new CreateTopicsHandler(topicCreator, topicConfigs),
             new DeleteTopicsHandler(controller),
@@ -206,7 +226,7 @@ public sealed class BrokerHost : IAsyncDisposable
         logger.LogInformation("Samsa node {NodeId} (cluster {ClusterId}) serving Kafka on {Endpoints}, HTTP on {Http}; data in {LogDirs}",
             config.NodeId, config.ClusterId, string.Join(", ", advertised.Select(a => $"{a.Name}://{a.Host}:{a.Port}")),
             httpUri?.ToString() ?? "(off)", string.Join(", ", config.LogDirs));
-        return new BrokerHost(web, logs, metadataLog, replicas, interBroker, bound, httpUri, node, metrics, logger);
+        return new BrokerHost(web, logs, metadataLog, metadataOverride is null, replicas, fetchers, interBroker, bound, httpUri, node, metrics, logger);
     }
 
     private static IPAddress ResolveHost(string host)
@@ -228,10 +248,11 @@ public sealed class BrokerHost : IAsyncDisposable
         {
         }
         await _web.DisposeAsync().ConfigureAwait(false);
+        await _fetchers.DisposeAsync().ConfigureAwait(false);
         _replicas.Dispose();
         await _interBroker.DisposeAsync().ConfigureAwait(false);
         _logs.Dispose();
-        await _metadata.DisposeAsync().ConfigureAwait(false);
+        if (_ownsMetadata) await _metadata.DisposeAsync().ConfigureAwait(false);
         _logger.LogInformation("Shutdown complete: logs flushed and closed cleanly");
     }
 }

@@ -29,7 +29,7 @@ public enum AlterConfigOp : sbyte
 /// the resulting append see a consistent image. Config value validation is the caller's (the broker knows the
 /// config definitions); the controller checks structure: names, counts, replica placement.
 /// </summary>
-public sealed class Controller(IMetadataLog log, int nodeId, ILogger logger, Random? random = null)
+public sealed partial class Controller(IMetadataLog log, int nodeId, ILogger logger, Random? random = null)
 {
     /// <summary>Size of producer-id blocks handed to brokers, as Kafka's ProducerIdControlManager.</summary>
     public const int ProducerIdBlockSize = 1000;

@@ -6,8 +6,8 @@
 // Fetch sessions (KIP-227, v7+): full and incremental fetches; incremental responses carry only partitions with
 // records or with a changed high watermark / log start offset / error. Topic ids from v13.
 // CurrentLeaderEpoch (v9+) is checked: older → FENCED_LEADER_EPOCH, newer → UNKNOWN_LEADER_EPOCH.
-// Follower fetches (replica id ≥ 0) arrive with the cluster issue; until then they get a top-level
-// NOT_LEADER_OR_FOLLOWER.
+// Only the leader serves consumers; a follower answers NOT_LEADER_OR_FOLLOWER (no fetch-from-follower, KIP-392).
+// Follower fetches (replica id ≥ 0, v15+ in ReplicaState) are served by FetchHandler.Replica.cs.
 // Authorization: READ on the topic.
 using Samsa.Broker.Api;
 using Samsa.Broker.Fetching;
@@ -21,7 +21,7 @@ using PartitionData = Samsa.Protocol.Messages.FetchResponse.PartitionData;
 
 namespace Samsa.Broker.Handlers;
 
-public sealed class FetchHandler(ReplicaManager replicas, IMetadataLog metadata, FetchSessionCache sessions, BrokerMetrics metrics, int fetchMaxBytes)
+public sealed partial class FetchHandler(ReplicaManager replicas, IMetadataLog metadata, FetchSessionCache sessions, BrokerMetrics metrics, int fetchMaxBytes)
     : ApiHandler<FetchRequest, FetchResponse>
 {
     private const int MaxWaitCapMs = 30_000;
@@ -36,7 +36,7 @@ public sealed class FetchHandler(ReplicaManager replicas, IMetadataLog metadata,
         short version = context.ApiVersion;
         int replicaId = version >= 15 ? request.ReplicaState.ReplicaId : request.ReplicaId;
         if (replicaId >= 0)
-            return new FetchResponse { ErrorCode = (short)ErrorCode.NotLeaderOrFollower };
+            return await HandleReplicaFetchAsync(context, request, replicaId, cancellationToken).ConfigureAwait(false);
 
         // Resolve the session and the partitions to read.
         FetchSession? session = null;
@@ -248,6 +248,12 @@ public sealed class FetchHandler(ReplicaManager replicas, IMetadataLog metadata,
             if (target.CurrentLeaderEpoch >= 0 && target.CurrentLeaderEpoch != partition.LeaderEpoch)
             {
                 data.ErrorCode = (short)(target.CurrentLeaderEpoch < partition.LeaderEpoch ? ErrorCode.FencedLeaderEpoch : ErrorCode.UnknownLeaderEpoch);
+                anyError = true;
+                continue;
+            }
+            if (!partition.IsLeader)
+            {
+                data.ErrorCode = (short)ErrorCode.NotLeaderOrFollower;
                 anyError = true;
                 continue;
             }
