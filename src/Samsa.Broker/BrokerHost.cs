@@ -13,6 +13,7 @@ using Samsa.Broker.Handlers;
 using Samsa.Broker.Network;
 using Samsa.Broker.Network.InterBroker;
 using Samsa.Broker.Producers;
+using Samsa.Broker.Quotas;
 using Samsa.Broker.Replication;
 using Samsa.Broker.Security;
 using Samsa.Broker.Topics;
@@ -164,10 +165,12 @@ public sealed class BrokerHost : IAsyncDisposable
         var fetchSessions = new FetchSessionCache(1000, time);
         var alteration = new ConfigAlteration(controller, topicConfigs);
         var groupCoordinator = new Groups.GroupCoordinator(replicas, metadataLog, topicCreator, config, time, loggerFactory);
+        var authorizer = Security.Authorization.Authorizers.Create(config, metadataLog, loggerFactory);
+        var quotas = ClientQuotas.Create(config, metadataLog, time);
         IApiHandler[] handlers =
         [
-            new ProduceHandler(replicas, metadataLog, topicConfigs, metrics),
-            new FetchHandler(replicas, metadataLog, fetchSessions, metrics, config.FetchMaxBytes),
+            new ProduceHandler(replicas, metadataLog, topicConfigs, metrics, quotas),
+            new FetchHandler(replicas, metadataLog, fetchSessions, metrics, config.FetchMaxBytes, quotas),
             new ListOffsetsHandler(replicas),
             new OffsetForLeaderEpochHandler(replicas),
             new MetadataHandler(metadataLog, node, topicCreator),
@@ -194,11 +197,16 @@ public sealed class BrokerHost : IAsyncDisposable
             new ConsumerGroupDescribeHandler(groupCoordinator, metadataLog),
             new DeleteGroupsHandler(groupCoordinator),
             new OffsetDeleteHandler(groupCoordinator),
+            new CreateAclsHandler(controller),
+            new DescribeAclsHandler(metadataLog),
+            new DeleteAclsHandler(controller),
+            new DescribeClientQuotasHandler(metadataLog),
+            new AlterClientQuotasHandler(controller),
         ];
         var table = new List<IApiHandler>(handlers);
         RequestDispatcher? built = null;
         table.Add(new ApiVersionsHandler(() => built!.SupportedVersions()));
-        built = new RequestDispatcher(table, AllowAllAuthorizer.Instance, metrics, loggerFactory.CreateLogger<RequestDispatcher>());
+        built = new RequestDispatcher(table, authorizer, metrics, loggerFactory.CreateLogger<RequestDispatcher>());
         dispatcher = built;
 
         var exporter = new Metrics.MetricsExporter(metrics, replicas, metadataLog, groupCoordinator, config.NodeId, logs.Cleaner);

@@ -16,7 +16,7 @@ public sealed record BrokerImage(int BrokerId, ImmutableArray<BrokerEndpoint> En
 /// An immutable snapshot of cluster metadata at <see cref="Offset"/> (number of applied batches).
 /// Readers take the current image and use it without locks; the controller publishes a new image per batch.
 /// </summary>
-public sealed record MetadataImage(
+public sealed partial record MetadataImage(
     long Offset,
     ImmutableDictionary<string, TopicImage> TopicsByName,
     ImmutableDictionary<Guid, TopicImage> TopicsById,
@@ -53,6 +53,9 @@ public sealed record MetadataImage(
         ConfigRecord c => ApplyConfig(c),
         ProducerIdsRecord p => this with { NextProducerId = Math.Max(NextProducerId, p.FirstProducerId + p.BlockSize) },
         RegisterBrokerRecord b => this with { Brokers = Brokers.SetItem(b.BrokerId, new BrokerImage(b.BrokerId, [.. b.Endpoints], b.Rack)) },
+        AccessControlEntryRecord a => this with { Acls = Acls.SetItem(a.Id, a) },
+        RemoveAccessControlEntryRecord r => this with { Acls = Acls.Remove(r.Id) },
+        ClientQuotaRecord q => ApplyClientQuota(q),
         _ => throw new InvalidOperationException($"Unknown metadata record {record.GetType().Name}"),
     };
 

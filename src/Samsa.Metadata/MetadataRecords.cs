@@ -15,6 +15,9 @@ namespace Samsa.Metadata;
 [JsonDerivedType(typeof(ConfigRecord), "config")]
 [JsonDerivedType(typeof(ProducerIdsRecord), "producer-ids")]
 [JsonDerivedType(typeof(RegisterBrokerRecord), "register-broker")]
+[JsonDerivedType(typeof(AccessControlEntryRecord), "acl")]
+[JsonDerivedType(typeof(RemoveAccessControlEntryRecord), "remove-acl")]
+[JsonDerivedType(typeof(ClientQuotaRecord), "client-quota")]
 public abstract record MetadataRecord;
 
 public sealed record TopicRecord(string Name, Guid TopicId) : MetadataRecord;

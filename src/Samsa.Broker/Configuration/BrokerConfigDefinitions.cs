@@ -367,7 +367,8 @@ public static class BrokerConfigDefinitions
 
         // --- security -----------------------------------------------------------------------------------------------
         Str("authorizer.class.name", "", Low,
-            "Authorizer; empty disables authorization. Samsa accepts StandardAuthorizer's names for its ACL authorizer."),
+            "Authorizer; empty disables authorization. Samsa accepts StandardAuthorizer's names for its ACL authorizer.")
+            with { ValidValues = ["", "org.apache.kafka.metadata.authorizer.StandardAuthorizer", "kafka.security.authorizer.AclAuthorizer"] },
         List("super.users", "", Low,
             "Principals (User:name;User:other or comma separated) allowed every operation."),
         Bool("allow.everyone.if.no.acl.found", "false", Low,
@@ -396,6 +397,13 @@ public static class BrokerConfigDefinitions
         Str("ssl.client.auth", "none", Medium,
             "Client certificate authentication: required, requested or none.")
             with { ValidValues = ["required", "requested", "none"] },
+
+        Int("quota.window.num", "11", Low,
+            "Number of samples kept to compute client quota rates.")
+            with { Min = 1 },
+        Int("quota.window.size.seconds", "1", Low,
+            "Time span of each client quota sample.")
+            with { Min = 1 },
 
         // --- KRaft --------------------------------------------------------------------------------------------------
         Int("metadata.log.segment.bytes", "1073741824", High,

@@ -9,6 +9,8 @@
 // Only the leader serves consumers; a follower answers NOT_LEADER_OR_FOLLOWER (no fetch-from-follower, KIP-392).
 // Follower fetches (replica id ≥ 0, v15+ in ReplicaState) are served by FetchHandler.Replica.cs.
 // Authorization: READ on the topic.
+// Quotas: consumer_byte_rate bounds max_bytes to the quota window; a fetch that would exceed the quota is answered
+// without data, with throttle_time_ms, and the connection is muted for that time (KIP-219), as Kafka does.
 using Samsa.Broker.Api;
 using Samsa.Broker.Fetching;
 using Samsa.Broker.Replication;
@@ -21,7 +23,8 @@ using PartitionData = Samsa.Protocol.Messages.FetchResponse.PartitionData;
 
 namespace Samsa.Broker.Handlers;
 
-public sealed partial class FetchHandler(ReplicaManager replicas, IMetadataLog metadata, FetchSessionCache sessions, BrokerMetrics metrics, int fetchMaxBytes)
+public sealed partial class FetchHandler(
+    ReplicaManager replicas, IMetadataLog metadata, FetchSessionCache sessions, BrokerMetrics metrics, int fetchMaxBytes, Quotas.ClientQuotas? quotas = null)
     : ApiHandler<FetchRequest, FetchResponse>
 {
     private const int MaxWaitCapMs = 30_000;
@@ -114,6 +117,7 @@ public sealed partial class FetchHandler(ReplicaManager replicas, IMetadataLog m
         }
 
         int maxBytes = Math.Min(request.MaxBytes <= 0 ? fetchMaxBytes : request.MaxBytes, fetchMaxBytes);
+        if (quotas is not null) maxBytes = Math.Min(maxBytes, quotas.Fetch.MaxValueInQuotaWindow(context.Session.Principal, context.Header.ClientId));
         int maxWait = Math.Clamp(request.MaxWaitMs, 0, MaxWaitCapMs);
         long deadline = Environment.TickCount64 + maxWait;
         List<(Target Target, PartitionData Data)> results;
@@ -141,6 +145,8 @@ public sealed partial class FetchHandler(ReplicaManager replicas, IMetadataLog m
             await timer.CancelAsync().ConfigureAwait(false); // release the timer as soon as data arrived
         }
 
+        if (quotas is not null && quotas.ThrottleFetch(context, results.Sum(r => (long)(r.Data.Records?.Length ?? 0))) is > 0 and var throttle)
+            return new FetchResponse { SessionId = session?.Id ?? 0, ThrottleTimeMs = throttle };
         var response = new FetchResponse { SessionId = session?.Id ?? 0 };
         List<SessionPartition>? served = null;
         foreach (var (id, partition) in unknownTopicIds)

@@ -3,7 +3,7 @@
 // TransactionCoordinator does (also when a v3+ client passes its current id to recover, KIP-360).
 // Transactions arrive with the transactions issue; until then a non-null transactional id gets
 // COORDINATOR_NOT_AVAILABLE rather than a fake success.
-// Authorization: IDEMPOTENT_WRITE on the cluster.
+// Authorization: IDEMPOTENT_WRITE on the cluster, or WRITE on at least one topic (KIP-679), else CLUSTER_AUTHORIZATION_FAILED.
 using Samsa.Broker.Api;
 using Samsa.Broker.Producers;
 using Samsa.Broker.Security;
@@ -22,7 +22,8 @@ public sealed class InitProducerIdHandler(ProducerIdManager producerIds) : ApiHa
         if (request.TransactionalId is not null)
             return new InitProducerIdResponse { ErrorCode = (short)ErrorCode.CoordinatorNotAvailable };
 
-        if (!context.Authorize(AclOperation.IdempotentWrite, ResourceType.Cluster, "kafka-cluster"))
+        if (!context.Authorize(AclOperation.IdempotentWrite, ResourceType.Cluster, "kafka-cluster")
+            && !context.AuthorizeByResourceType(AclOperation.Write, ResourceType.Topic))
             return new InitProducerIdResponse { ErrorCode = (short)ErrorCode.ClusterAuthorizationFailed };
 
         long id = await producerIds.NextAsync(cancellationToken).ConfigureAwait(false);

@@ -11,6 +11,8 @@
 // Idempotent producer: duplicates of one of the last five batches are acknowledged with their original offsets and
 // not appended again; sequence gaps → OUT_OF_ORDER_SEQUENCE_NUMBER; stale epochs → INVALID_PRODUCER_EPOCH.
 // Compacted topics: every record needs a key (INVALID_RECORD otherwise); only their batches are decompressed.
+// Quotas: producer_byte_rate counts the request's record bytes; over quota the response carries throttle_time_ms
+// and the connection is muted for that time (KIP-219; also for v3-5, where Kafka delays the response instead).
 // Transactional produce arrives with the transactions issue; until then such requests get INVALID_TXN_STATE
 // with a message saying so.
 using System.Runtime.InteropServices;
@@ -27,7 +29,8 @@ using PartitionResponse = Samsa.Protocol.Messages.ProduceResponse.PartitionProdu
 
 namespace Samsa.Broker.Handlers;
 
-public sealed class ProduceHandler(ReplicaManager replicas, IMetadataLog metadata, TopicConfigs topicConfigs, BrokerMetrics metrics)
+public sealed class ProduceHandler(
+    ReplicaManager replicas, IMetadataLog metadata, TopicConfigs topicConfigs, BrokerMetrics metrics, Quotas.ClientQuotas? quotas = null)
     : ApiHandler<ProduceRequest, ProduceResponse>
 {
     public override ApiKey ApiKey => ApiKey.Produce;
@@ -36,6 +39,7 @@ public sealed class ProduceHandler(ReplicaManager replicas, IMetadataLog metadat
     protected override async ValueTask<ProduceResponse?> HandleAsync(RequestContext context, ProduceRequest request, CancellationToken cancellationToken)
     {
         var response = new ProduceResponse();
+        if (quotas is not null) response.ThrottleTimeMs = quotas.ThrottleProduce(context, request);
         var pending = new List<(PartitionResponse Response, Task<(AppendResult Result, ErrorCode Error)> Append, Partition Partition, long Bytes)>();
         var ackTimeout = TimeSpan.FromMilliseconds(Math.Max(0, request.TimeoutMs));
         bool validAcks = request.Acks is 0 or 1 or -1;
