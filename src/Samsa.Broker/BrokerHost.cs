@@ -34,15 +34,20 @@ public sealed class BrokerHost : IAsyncDisposable
     private readonly LogManager _logs;
     private readonly IMetadataLog _metadata;
     private readonly ClusterServices? _cluster;
+    private readonly bool _ownsMetadata;
+    private readonly ReplicaFetcherManager _fetchers;
     private readonly ReplicaManager _replicas;
     private readonly BrokerChannelPool _interBroker;
     private readonly ILogger _logger;
     private int _disposed;
 
-    private BrokerHost(WebApplication web, LogManager logs, IMetadataLog metadata, ClusterServices? cluster, ReplicaManager replicas,
-        BrokerChannelPool interBroker, IReadOnlyList<IPEndPoint> kafkaEndpoints, Uri? httpEndpoint, NodeInfo node, BrokerMetrics metrics, ILogger logger)
+    private BrokerHost(WebApplication web, LogManager logs, IMetadataLog metadata, ClusterServices? cluster, bool ownsMetadata,
+        ReplicaManager replicas, ReplicaFetcherManager fetchers, BrokerChannelPool interBroker,
+        IReadOnlyList<IPEndPoint> kafkaEndpoints, Uri? httpEndpoint, NodeInfo node, BrokerMetrics metrics, ILogger logger)
     {
         _cluster = cluster;
+        _ownsMetadata = ownsMetadata;
+        _fetchers = fetchers;
         _interBroker = interBroker;
         _web = web;
         _logs = logs;
@@ -61,6 +66,9 @@ public sealed class BrokerHost : IAsyncDisposable
     public Uri? HttpEndpoint { get; }
     public NodeInfo Node { get; }
     public BrokerMetrics Metrics { get; }
+
+    /// <summary>The partitions hosted here (leaders and followers), for tests and tools.</summary>
+    internal ReplicaManager Replicas => _replicas;
 
     /// <summary>Connections to the other nodes on inter.broker.listener.name (forwarding, replica fetchers, markers).</summary>
     internal BrokerChannelPool InterBroker => _interBroker;
@@ -87,19 +95,28 @@ public sealed class BrokerHost : IAsyncDisposable
         };
     }
 
-    public static async Task<BrokerHost> StartAsync(BrokerConfig config, ILoggerFactory loggerFactory, CancellationToken ct = default)
+    /// <summary>
+    /// A metadata log and controller the node uses instead of opening its own (it does not dispose them): the seam for
+    /// several in-process nodes sharing one metadata log in tests, and for a replicated metadata quorum.
+    /// </summary>
+    public sealed record MetadataOverride(IMetadataLog Log, Controller Controller);
+
+    public static async Task<BrokerHost> StartAsync(BrokerConfig config, ILoggerFactory loggerFactory, CancellationToken ct = default,
+        MetadataOverride? metadataOverride = null)
     {
         var logger = loggerFactory.CreateLogger<BrokerHost>();
         var time = TimeProvider.System;
         var metrics = new BrokerMetrics();
 
         foreach (var dir in config.LogDirs) Directory.CreateDirectory(dir);
-        // Single node without controller.quorum.voters: the local file log (no ports, instant start). Otherwise the
-        // Raft quorum (controllers) or a follower of it (broker-only nodes); see ClusterServices.
-        var cluster = config.ControllerQuorumVoters.Count > 0 ? await ClusterServices.OpenAsync(config, time, loggerFactory, ct).ConfigureAwait(false) : null;
-        IMetadataLog metadataLog = cluster?.Log
+        // Tests may inject a shared in-process metadata log (MetadataOverride). Otherwise: single node without
+        // controller.quorum.voters uses the local file log (no ports, instant start); else the Raft quorum
+        // (controllers) or a follower of it (broker-only nodes); see ClusterServices.
+        var cluster = metadataOverride is null && config.ControllerQuorumVoters.Count > 0
+            ? await ClusterServices.OpenAsync(config, time, loggerFactory, ct).ConfigureAwait(false) : null;
+        IMetadataLog metadataLog = metadataOverride?.Log ?? cluster?.Log
             ?? LocalMetadataLog.Open(Path.Combine(config.MetadataLogDir, "__cluster_metadata-0"), loggerFactory.CreateLogger<LocalMetadataLog>());
-        var controller = new Controller(metadataLog, config.NodeId, loggerFactory.CreateLogger<Controller>());
+        var controller = metadataOverride?.Controller ?? new Controller(metadataLog, config.NodeId, loggerFactory.CreateLogger<Controller>());
         cluster?.StartController(controller);
         var flush = config.LogFlushIntervalMessages <= 1
             ? LogFlushPolicy.GroupCommit
@@ -110,6 +127,9 @@ public sealed class BrokerHost : IAsyncDisposable
         var topicConfigs = new TopicConfigs(config, metadataLog);
         var replicas = new ReplicaManager(logs, metadataLog, topicConfigs, config.NodeId, flush.Mode == LogFlushMode.GroupCommit,
             loggerFactory.CreateLogger<ReplicaManager>());
+        var replication = ReplicationOptions.From(config);
+        var fetchers = new ReplicaFetcherManager(interBroker, replication, config.NodeId, flush.Mode == LogFlushMode.GroupCommit, time, loggerFactory);
+        replicas.EnableReplication(fetchers, new LocalAlterPartitionChannel(controller), replication, time);
         replicas.Start();
         logs.StartBackgroundTasks(TimeSpan.FromMilliseconds(config.LogRetentionCheckIntervalMs));
         logs.StartCleaner(CleanerConfigOf(config));
@@ -177,6 +197,7 @@ public sealed class BrokerHost : IAsyncDisposable
             new ProduceHandler(replicas, metadataLog, topicConfigs, metrics, quotas, transactions),
             new FetchHandler(replicas, metadataLog, fetchSessions, metrics, config.FetchMaxBytes, quotas),
             new ListOffsetsHandler(replicas),
+            new OffsetForLeaderEpochHandler(replicas),
             new MetadataHandler(metadataLog, node, topicCreator),
             new CreateTopicsHandler(topicCreator, topicConfigs),
             new DeleteTopicsHandler(controller),
@@ -254,7 +275,8 @@ public sealed class BrokerHost : IAsyncDisposable
         logger.LogInformation("Samsa node {NodeId} (cluster {ClusterId}) serving Kafka on {Endpoints}, HTTP on {Http}; data in {LogDirs}",
             config.NodeId, config.ClusterId, string.Join(", ", advertised.Select(a => $"{a.Name}://{a.Host}:{a.Port}")),
             httpUri?.ToString() ?? "(off)", string.Join(", ", config.LogDirs));
-        return new BrokerHost(web, logs, metadataLog, cluster, replicas, interBroker, bound, httpUri, node, metrics, logger) { ListenerSecurity = listenerSecurity };
+        return new BrokerHost(web, logs, metadataLog, cluster, metadataOverride is null && cluster is null, replicas, fetchers, interBroker,
+            bound, httpUri, node, metrics, logger) { ListenerSecurity = listenerSecurity };
     }
 
     private static IPAddress ResolveHost(string host)
@@ -277,11 +299,12 @@ public sealed class BrokerHost : IAsyncDisposable
         {
         }
         await _web.DisposeAsync().ConfigureAwait(false);
+        await _fetchers.DisposeAsync().ConfigureAwait(false);
         _replicas.Dispose();
         await _interBroker.DisposeAsync().ConfigureAwait(false);
         _logs.Dispose();
         if (_cluster is not null) await _cluster.DisposeAsync().ConfigureAwait(false);
-        else await _metadata.DisposeAsync().ConfigureAwait(false);
+        else if (_ownsMetadata) await _metadata.DisposeAsync().ConfigureAwait(false);
         _logger.LogInformation("Shutdown complete: logs flushed and closed cleanly");
     }
 }

@@ -181,6 +181,9 @@ public static class BrokerConfigDefinitions
         Int("replica.fetch.min.bytes", "1", Medium,
             "Min bytes of a follower fetch response.")
             with { Min = 1 },
+        Int("replica.fetch.backoff.ms", "1000", Medium,
+            "Pause of a replica fetcher after a fetch error.")
+            with { Min = 0 },
         Int("replica.socket.timeout.ms", "30000", Medium,
             "Socket timeout of follower fetches."),
         Int("num.replica.fetchers", "1", Medium,
