@@ -9,6 +9,7 @@ root.Subcommands.Add(TopicCommand.Create());
 root.Subcommands.Add(ProduceCommand.Create());
 root.Subcommands.Add(ConsumeCommand.Create());
 root.Subcommands.Add(GroupCommand.Create());
+root.Subcommands.Add(AclCommand.Create());
 root.Subcommands.Add(PerfCommand.Create());
 root.Subcommands.Add(UserCommand.Create());
 

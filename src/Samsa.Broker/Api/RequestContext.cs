@@ -15,7 +15,26 @@ public sealed class ClientSession(string connectionId, EndPoint? remoteEndPoint,
     public string? ClientSoftwareName { get; set; }
     public string? ClientSoftwareVersion { get; set; }
 
-    public string Host => RemoteEndPoint is IPEndPoint ip ? ip.Address.ToString() : "unknown";
+    /// <summary>The client's address as ACLs name it; computed once (authorization runs per resource of every request).</summary>
+    public string Host { get; } = remoteEndPoint is IPEndPoint ip ? ip.Address.ToString() : "unknown";
+
+    private long _mutedUntil;
+
+    /// <summary>
+    /// KIP-219 channel muting: a quota-violating client's response carries throttle_time_ms and the connection reads
+    /// no further request until the throttle time has passed (a longer mute never shortens an earlier one).
+    /// </summary>
+    public void Mute(TimeSpan duration)
+    {
+        long until = Environment.TickCount64 + (long)duration.TotalMilliseconds;
+        long current;
+        while ((current = Volatile.Read(ref _mutedUntil)) < until && Interlocked.CompareExchange(ref _mutedUntil, until, current) != current)
+        {
+        }
+    }
+
+    /// <summary>How long the connection stays muted from now (zero when not muted).</summary>
+    public TimeSpan MutedFor => TimeSpan.FromMilliseconds(Math.Max(0, Volatile.Read(ref _mutedUntil) - Environment.TickCount64));
 
     /// <summary>The SASL state on SASL listeners (null elsewhere); the dispatcher admits requests through it.</summary>
     internal Security.Authentication.SaslSession? Sasl { get; set; }
@@ -35,6 +54,13 @@ public sealed class RequestContext(RequestHeader header, ClientSession session, 
 
     public bool Authorize(AclOperation operation, ResourceType resourceType, string resourceName) =>
         authorizer.Authorize(Session.Principal, Session.Host, operation, resourceType, resourceName);
+
+    /// <summary>Whether the principal may perform <paramref name="operation"/> on at least one resource of the type.</summary>
+    public bool AuthorizeByResourceType(AclOperation operation, ResourceType resourceType) =>
+        authorizer.AuthorizeByResourceType(Session.Principal, Session.Host, operation, resourceType);
+
+    /// <summary>The broker's authorizer (the ACL APIs need to know whether ACLs are supported at all).</summary>
+    public IAuthorizer Authorizer => authorizer;
 
     /// <summary>
     /// Hands <paramref name="resource"/> (e.g. a pooled buffer the response refers to) to the dispatcher, which disposes

@@ -69,7 +69,8 @@ public static class BrokerConfigDefinitions
         List("controller.quorum.voters", "", High,
             "Static controller quorum as id@host:port entries. Empty: this node is the only voter."),
         List("controller.quorum.bootstrap.servers", "", High,
-            "Controller endpoints used to discover the quorum (KIP-853)."),
+            "Broker-only nodes: host:port of controller nodes' broker (inter-broker) listeners, where they fetch the " +
+            "metadata log until they know the active controller. Samsa deviation: Kafka lists CONTROLLER listeners."),
         List("controller.listener.names", "", High,
             "Names of the listeners used by the controller quorum."),
         Str("broker.rack", null, Medium,
@@ -180,6 +181,9 @@ public static class BrokerConfigDefinitions
         Int("replica.fetch.min.bytes", "1", Medium,
             "Min bytes of a follower fetch response.")
             with { Min = 1 },
+        Int("replica.fetch.backoff.ms", "1000", Medium,
+            "Pause of a replica fetcher after a fetch error.")
+            with { Min = 0 },
         Int("replica.socket.timeout.ms", "30000", Medium,
             "Socket timeout of follower fetches."),
         Int("num.replica.fetchers", "1", Medium,
@@ -364,7 +368,8 @@ public static class BrokerConfigDefinitions
 
         // --- security -----------------------------------------------------------------------------------------------
         Str("authorizer.class.name", "", Low,
-            "Authorizer; empty disables authorization. Samsa accepts StandardAuthorizer's names for its ACL authorizer."),
+            "Authorizer; empty disables authorization. Samsa accepts StandardAuthorizer's names for its ACL authorizer.")
+            with { ValidValues = ["", "org.apache.kafka.metadata.authorizer.StandardAuthorizer", "kafka.security.authorizer.AclAuthorizer"] },
         List("super.users", "", Low,
             "Principals (User:name;User:other or comma separated) allowed every operation."),
         Bool("allow.everyone.if.no.acl.found", "false", Low,
@@ -417,6 +422,13 @@ public static class BrokerConfigDefinitions
             "Samsa only: a connection on a SASL listener that has not authenticated this long after connecting is closed.")
             with { Min = 1 },
 
+        Int("quota.window.num", "11", Low,
+            "Number of samples kept to compute client quota rates.")
+            with { Min = 1 },
+        Int("quota.window.size.seconds", "1", Low,
+            "Time span of each client quota sample.")
+            with { Min = 1 },
+
         // --- KRaft --------------------------------------------------------------------------------------------------
         Int("metadata.log.segment.bytes", "1073741824", High,
             "Segment size of the metadata log.")
@@ -425,6 +437,13 @@ public static class BrokerConfigDefinitions
             "Broker heartbeat period to the controller."),
         Int("broker.session.timeout.ms", "9000", Medium,
             "A broker without heartbeats for this long is fenced."),
+        Long("metadata.log.max.record.bytes.between.snapshots", "20971520", High,
+            "Bytes of metadata batches between two snapshots of the metadata image (controllers).")
+            with { Min = 1 },
+        Int("controller.quorum.election.timeout.ms", "1000", High,
+            "Raft election timeout of the metadata quorum: a voter that hears no leader for a random time between half " +
+            "of this and this starts an election. Samsa keeps it at least 400 ms (DotNext snapshot installs need it).")
+            with { Min = 400 },
     ];
 
     private static ConfigDefinition Double(string name, string @default, ConfigImportance importance, string doc) =>

@@ -46,6 +46,8 @@ public sealed class KafkaConnectionHandler(
             await ready.WaitAsync(ct).ConfigureAwait(false);
             while (true)
             {
+                // KIP-219: a client over its quota got throttle_time_ms in its response; read nothing from it until then.
+                if (session.MutedFor is { Ticks: > 0 } muted) await Task.Delay(muted, ct).ConfigureAwait(false);
                 ReadResult result;
                 idle.CancelAfter(session.Sasl?.ReadTimeout(limits.IdleTimeout) ?? limits.IdleTimeout);
                 try

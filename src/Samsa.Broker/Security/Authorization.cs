@@ -37,21 +37,43 @@ public enum AclOperation : sbyte
 public sealed record KafkaPrincipal(string Type, string Name)
 {
     public static readonly KafkaPrincipal Anonymous = new("User", "ANONYMOUS");
-    public override string ToString() => $"{Type}:{Name}";
+
+    // "Type:Name" is what ACLs and super.users name; built once so authorization compares strings without allocating.
+    private readonly string _text = $"{Type}:{Name}";
+
+    public override string ToString() => _text;
+
+    public bool Equals(KafkaPrincipal? other) => other is not null && Type == other.Type && Name == other.Name;
+
+    public override int GetHashCode() => HashCode.Combine(Type, Name);
 }
 
 /// <summary>
-/// The authorize step every handler calls before acting on a resource. The security issue plugs an ACL
-/// authorizer in here; until then every principal is allowed everything (Kafka with no authorizer configured).
+/// The authorize step every handler calls before acting on a resource. <see cref="AllowAllAuthorizer"/> is Kafka with
+/// no authorizer configured; <see cref="Authorization.AclAuthorizer"/> is the ACL authorizer (Kafka's StandardAuthorizer).
+/// Implementations are called concurrently from every connection and must not block.
 /// </summary>
 public interface IAuthorizer
 {
+    /// <summary>False when no authorizer is configured: the ACL APIs then answer SECURITY_DISABLED.</summary>
+    bool SupportsAcls { get; }
+
     bool Authorize(KafkaPrincipal principal, string host, AclOperation operation, ResourceType resourceType, string resourceName);
+
+    /// <summary>
+    /// Kafka's Authorizer.authorizeByResourceType: whether the principal may perform the operation on at least one
+    /// resource of the type (e.g. WRITE on some topic lets a producer be idempotent, KIP-679).
+    /// </summary>
+    bool AuthorizeByResourceType(KafkaPrincipal principal, string host, AclOperation operation, ResourceType resourceType);
 }
 
 public sealed class AllowAllAuthorizer : IAuthorizer
 {
     public static readonly AllowAllAuthorizer Instance = new();
 
+    public bool SupportsAcls => false;
+
     public bool Authorize(KafkaPrincipal principal, string host, AclOperation operation, ResourceType resourceType, string resourceName) => true;
+
+    public bool AuthorizeByResourceType(KafkaPrincipal principal, string host, AclOperation operation, ResourceType resourceType) => true;
 }
