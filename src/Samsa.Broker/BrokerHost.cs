@@ -122,7 +122,8 @@ public sealed class BrokerHost : IAsyncDisposable
             ? LogFlushPolicy.GroupCommit
             : LogFlushPolicy.Interval(config.LogFlushIntervalMessages, config.LogFlushIntervalMs ?? long.MaxValue);
         var logs = new LogManager(config.LogDirs, flush, time, loggerFactory);
-        var interBroker = new BrokerChannelPool(() => metadataLog.Image, config.InterBrokerListenerName, PlaintextConnectionFactory.Instance,
+        var interBroker = new BrokerChannelPool(() => metadataLog.Image, config.InterBrokerListenerName,
+            Security.Authentication.SecureConnectionFactory.InterBroker(config, $"samsa-broker-{config.NodeId}"),
             new BrokerChannelOptions { ClientId = $"samsa-broker-{config.NodeId}", Time = time }, loggerFactory);
         var topicConfigs = new TopicConfigs(config, metadataLog);
         var replicas = new ReplicaManager(logs, metadataLog, topicConfigs, config.NodeId, flush.Mode == LogFlushMode.GroupCommit,

@@ -90,22 +90,37 @@ internal sealed class SecureClientConnection : IAsyncDisposable
     public static async Task<SecureClientConnection> ConnectAsync(string host, int port, ClientSecurity security, string clientId, CancellationToken ct)
     {
         var tcp = new TcpClient { NoDelay = true };
-        SecureClientConnection? connection = null;
         try
         {
             await tcp.ConnectAsync(host, port, ct).ConfigureAwait(false);
-            Stream stream = tcp.GetStream();
-            if (security.Protocol is SecurityProtocol.Ssl or SecurityProtocol.SaslSsl)
-                stream = await StartTlsAsync(stream, host, security, ct).ConfigureAwait(false);
-            connection = new SecureClientConnection(tcp, stream);
-            if (security.Protocol is SecurityProtocol.SaslPlaintext or SecurityProtocol.SaslSsl)
-                await connection.AuthenticateAsync(security, clientId, ct).ConfigureAwait(false);
-            return connection;
+            var stream = await SecureAsync(tcp.GetStream(), host, security, clientId, ct).ConfigureAwait(false);
+            return new SecureClientConnection(tcp, stream);
         }
         catch
         {
-            if (connection is not null) await connection.DisposeAsync().ConfigureAwait(false);
-            else tcp.Dispose();
+            tcp.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs TLS and SASL (as <paramref name="security"/> asks) over a connected stream and returns the stream to send
+    /// Kafka requests on (the SslStream when TLS is on). Disposes <paramref name="connected"/> on failure.
+    /// </summary>
+    public static async Task<Stream> SecureAsync(Stream connected, string host, ClientSecurity security, string clientId, CancellationToken ct)
+    {
+        Stream stream = connected;
+        try
+        {
+            if (security.Protocol is SecurityProtocol.Ssl or SecurityProtocol.SaslSsl)
+                stream = await StartTlsAsync(stream, host, security, ct).ConfigureAwait(false);
+            if (security.Protocol is SecurityProtocol.SaslPlaintext or SecurityProtocol.SaslSsl)
+                await AuthenticateAsync(stream, security, clientId, ct).ConfigureAwait(false);
+            return stream;
+        }
+        catch
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -140,19 +155,20 @@ internal sealed class SecureClientConnection : IAsyncDisposable
         return tls;
     }
 
-    private async Task AuthenticateAsync(ClientSecurity security, string clientId, CancellationToken ct)
+    private static async Task AuthenticateAsync(Stream stream, ClientSecurity security, string clientId, CancellationToken ct)
     {
         string mechanism = security.SaslMechanism ?? "PLAIN";
         var client = SaslClients.Create(mechanism, security.SaslUsername ?? "", security.SaslPassword ?? "");
-        var handshake = await RequestAsync<SaslHandshakeResponse>(ApiKey.SaslHandshake, 1, new SaslHandshakeRequest { Mechanism = mechanism }, clientId, ct)
-            .ConfigureAwait(false);
+        int correlationId = 0;
+        var handshake = await RoundTripAsync<SaslHandshakeResponse>(stream, ApiKey.SaslHandshake, 1,
+            new SaslHandshakeRequest { Mechanism = mechanism }, ++correlationId, clientId, ct).ConfigureAwait(false);
         if (handshake.ErrorCode != 0)
             throw new SaslAuthenticationException($"SASL mechanism {mechanism} refused (error {handshake.ErrorCode}); the broker offers {string.Join(", ", handshake.Mechanisms)}");
         byte[] token = client.Next([]);
         while (true)
         {
-            var response = await RequestAsync<SaslAuthenticateResponse>(ApiKey.SaslAuthenticate, 2, new SaslAuthenticateRequest { AuthBytes = token }, clientId, ct)
-                .ConfigureAwait(false);
+            var response = await RoundTripAsync<SaslAuthenticateResponse>(stream, ApiKey.SaslAuthenticate, 2,
+                new SaslAuthenticateRequest { AuthBytes = token }, ++correlationId, clientId, ct).ConfigureAwait(false);
             if (response.ErrorCode != 0) throw new SaslAuthenticationException(response.ErrorMessage ?? $"SASL authentication failed (error {response.ErrorCode})");
             if (client.IsComplete) return;
             token = client.Next(response.AuthBytes);
@@ -160,19 +176,22 @@ internal sealed class SecureClientConnection : IAsyncDisposable
         }
     }
 
-    public async Task<T> RequestAsync<T>(ApiKey apiKey, short version, object body, string clientId, CancellationToken ct) where T : class, new()
+    public Task<T> RequestAsync<T>(ApiKey apiKey, short version, object body, string clientId, CancellationToken ct) where T : class, new() =>
+        RoundTripAsync<T>(_stream, apiKey, version, body, ++_correlationId, clientId, ct);
+
+    private static async Task<T> RoundTripAsync<T>(Stream stream, ApiKey apiKey, short version, object body, int correlationId, string clientId, CancellationToken ct)
+        where T : class, new()
     {
-        int correlationId = ++_correlationId;
         var buffer = new ArrayBufferWriter<byte>();
         KafkaFrames.WriteRequest(buffer, new RequestHeader(apiKey, version, correlationId, clientId), body);
-        await _stream.WriteAsync(buffer.WrittenMemory, ct).ConfigureAwait(false);
-        await _stream.FlushAsync(ct).ConfigureAwait(false);
+        await stream.WriteAsync(buffer.WrittenMemory, ct).ConfigureAwait(false);
+        await stream.FlushAsync(ct).ConfigureAwait(false);
         var prefix = new byte[4];
-        await _stream.ReadExactlyAsync(prefix, ct).ConfigureAwait(false);
+        await stream.ReadExactlyAsync(prefix, ct).ConfigureAwait(false);
         int size = BinaryPrimitives.ReadInt32BigEndian(prefix);
         if (size is < 4 or > MaxResponseBytes) throw new ProtocolException($"Response size {size} out of range");
         var frame = new byte[size];
-        await _stream.ReadExactlyAsync(frame, ct).ConfigureAwait(false);
+        await stream.ReadExactlyAsync(frame, ct).ConfigureAwait(false);
         var (gotCorrelation, response) = KafkaFrames.ReadResponse<T>(frame, apiKey, version);
         if (gotCorrelation != correlationId) throw new ProtocolException($"Response correlation id {gotCorrelation}, expected {correlationId}");
         return response;
