@@ -59,6 +59,23 @@ public sealed class ScramSaslServerTests
     }
 
     [Fact]
+    public void Librdkafka_2_0_doubled_client_nonce_is_accepted_when_the_proof_signs_it()
+    {
+        // librdkafka 2.0.x sends r=<client nonce><client nonce><server nonce>; the proof covers that exact message.
+        var salted = ScramMechanism.ScramSha256.SaltedPassword("pencil", s_salt, 4096);
+        var server = new ScramSaslServer(ScramMechanism.ScramSha256, Store("user", "pencil"), () => "SRV");
+        var serverFirst = Encoding.UTF8.GetString(server.Evaluate("n,,n=user,r=CLI"u8));
+        string withoutProof = "c=biws,r=CLICLISRV";
+        var authMessage = Encoding.UTF8.GetBytes($"n=user,r=CLI,{serverFirst},{withoutProof}");
+        var clientKey = ScramMechanism.ScramSha256.Hmac(salted, "Client Key"u8);
+        var signature = ScramMechanism.ScramSha256.Hmac(ScramMechanism.ScramSha256.Digest(clientKey), authMessage);
+        for (int i = 0; i < clientKey.Length; i++) clientKey[i] ^= signature[i];
+
+        server.Evaluate(Encoding.UTF8.GetBytes($"{withoutProof},p={Convert.ToBase64String(clientKey)}"));
+        Assert.True(server.IsComplete);
+    }
+
+    [Fact]
     public void Nonce_mismatch_in_client_final_fails()
     {
         var server = new ScramSaslServer(ScramMechanism.ScramSha256, Store("user", "pencil"), () => "server");

@@ -42,7 +42,7 @@ internal sealed class PlainSaslClient(string user, string password) : ISaslClien
 
 internal sealed class ScramSaslClient(ScramMechanism mechanism, string user, string password, string? clientNonce = null) : ISaslClient
 {
-    private readonly string _nonce = clientNonce ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
+    private readonly string _nonce = clientNonce ?? new string(RandomNumberGenerator.GetItems<char>("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 32));
     private int _step;
     private string _clientFirstBare = "";
     private byte[] _expectedServerSignature = [];
