@@ -175,7 +175,7 @@ public sealed class BrokerHost : IAsyncDisposable
             new DescribeClientQuotasHandler(metadataLog),
             new AlterClientQuotasHandler(controller),
         ];
-        var table = new List<IApiHandler>(handlers);
+        var table = handlers.Select(h => RequestQuotaHandler.Wrap(h, quotas)).ToList();
         RequestDispatcher? built = null;
         table.Add(new ApiVersionsHandler(() => built!.SupportedVersions()));
         built = new RequestDispatcher(table, authorizer, metrics, loggerFactory.CreateLogger<RequestDispatcher>());

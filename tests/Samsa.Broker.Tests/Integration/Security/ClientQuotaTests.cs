@@ -127,6 +127,31 @@ public sealed class ClientQuotaTests
     }
 
     [Fact]
+    public async Task A_request_percentage_quota_throttles_a_busy_client_only()
+    {
+        await using var broker = await TestBroker.StartAsync();
+        await BadInputHelpers.CreateTopicAsync(broker, "busy");
+        // 0.01 % of one thread over the 10 s window: about a dozen small requests' worth of handler time.
+        await AlterAsync(broker, Entry(null, "raw-test", "request_percentage", 0.01, hasUser: false));
+
+        await using var raw = await RawKafkaClient.ConnectAsync(broker);
+        var request = new MetadataRequest { Topics = [new() { Name = "busy" }] };
+        int throttle = 0;
+        for (int i = 0; i < 10_000 && throttle == 0; i++)
+            throttle = (await raw.RequestAsync<MetadataResponse>(ApiKey.Metadata, 12, request)).ThrottleTimeMs;
+        Assert.True(throttle > 0, "10 000 requests were never throttled");
+
+        // Another client id is not limited.
+        await using var other = await RawKafkaClient.ConnectAsync(broker);
+        for (int i = 0; i < 50; i++)
+        {
+            other.Expect(ApiKey.Metadata, 12, 100 + i);
+            await other.SendRawAsync(RawKafkaClient.Frame(ApiKey.Metadata, 12, request, 100 + i, clientId: "idle"));
+            Assert.Equal(0, (await other.ReceiveAsync<MetadataResponse>()).ThrottleTimeMs);
+        }
+    }
+
+    [Fact]
     public async Task A_produce_quota_holds_a_producer_to_its_byte_rate_while_another_client_keeps_its_own()
     {
         const double quota = 256_000; // bytes per second for client-id "slow"
