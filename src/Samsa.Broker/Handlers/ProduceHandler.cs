@@ -3,15 +3,20 @@
 // per-record work for compressed batches (framing, magic 2 — v0/v1 message sets answer
 // UNSUPPORTED_FOR_MESSAGE_FORMAT —, CRC-32C, exactly one batch (v3+ rule), record count, producer fields,
 // max.message.bytes → MESSAGE_TOO_LARGE), then appended as opaque bytes with offsets patched in place.
-// acks: 0 (no response), 1 and -1 (answered after the group-commit fsync when the flush policy says so; on a
-// single node the ISR is this node, so 1 and -1 are equally durable). Other values → INVALID_REQUIRED_ACKS.
+// acks: 0 (no response), 1 (answered after the leader's group-commit fsync when the flush policy says so) and -1
+// (additionally waits until the high watermark covers the batch: every ISR member has it on disk; refused before the
+// append with NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas, NOT_ENOUGH_REPLICAS_AFTER_APPEND when it
+// shrank below meanwhile, REQUEST_TIMED_OUT after timeout_ms). Other values → INVALID_REQUIRED_ACKS.
+// A partition this node does not lead → NOT_LEADER_OR_FOLLOWER.
 // Idempotent producer: duplicates of one of the last five batches are acknowledged with their original offsets and
 // not appended again; sequence gaps → OUT_OF_ORDER_SEQUENCE_NUMBER; stale epochs → INVALID_PRODUCER_EPOCH.
 // Compacted topics: every record needs a key (INVALID_RECORD otherwise); only their batches are decompressed.
 // Quotas: producer_byte_rate counts the request's record bytes; over quota the response carries throttle_time_ms
 // and the connection is muted for that time (KIP-219; also for v3-5, where Kafka delays the response instead).
-// Transactional produce arrives with the transactions issue; until then such requests get INVALID_TXN_STATE
-// with a message saying so.
+// Transactional produce (transactional_id set): WRITE on the transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED),
+// and KIP-890 part 1: the partition must be in the producer's open transaction at its coordinator (INVALID_TXN_STATE
+// otherwise; a stale epoch INVALID_PRODUCER_EPOCH), checked when this node coordinates the transactional id. The log
+// rejects non-transactional data from a producer with an open transaction (INVALID_TXN_STATE).
 using System.Runtime.InteropServices;
 using Samsa.Broker.Api;
 using Samsa.Broker.Replication;
@@ -27,7 +32,8 @@ using PartitionResponse = Samsa.Protocol.Messages.ProduceResponse.PartitionProdu
 namespace Samsa.Broker.Handlers;
 
 public sealed class ProduceHandler(
-    ReplicaManager replicas, IMetadataLog metadata, TopicConfigs topicConfigs, BrokerMetrics metrics, Quotas.ClientQuotas? quotas = null)
+    ReplicaManager replicas, IMetadataLog metadata, TopicConfigs topicConfigs, BrokerMetrics metrics, Quotas.ClientQuotas? quotas = null,
+    Transactions.TransactionCoordinator? transactions = null)
     : ApiHandler<ProduceRequest, ProduceResponse>
 {
     public override ApiKey ApiKey => ApiKey.Produce;
@@ -37,7 +43,8 @@ public sealed class ProduceHandler(
     {
         var response = new ProduceResponse();
         if (quotas is not null) response.ThrottleTimeMs = quotas.ThrottleProduce(context, request);
-        var pending = new List<(PartitionResponse Response, Task<AppendResult> Append, Partition Partition, long Bytes)>();
+        var pending = new List<(PartitionResponse Response, Task<(AppendResult Result, ErrorCode Error)> Append, Partition Partition, long Bytes)>();
+        var ackTimeout = TimeSpan.FromMilliseconds(Math.Max(0, request.TimeoutMs));
         bool validAcks = request.Acks is 0 or 1 or -1;
 
         foreach (var topicData in request.TopicData)
@@ -58,8 +65,8 @@ public sealed class ProduceHandler(
                 else if (!authorized) error = ErrorCode.TopicAuthorizationFailed;
                 else if (TopicCreator.IsInternal(topicData.Name) && context.Header.ClientId != "__admin_client")
                     (error, message) = (ErrorCode.InvalidTopicException, $"Cannot append to internal topic {topicData.Name}");
-                else if (request.TransactionalId is not null)
-                    (error, message) = (ErrorCode.InvalidTxnState, "Transactional produce is not supported yet.");
+                else if (request.TransactionalId is { } txnId && !context.Authorize(AclOperation.Write, ResourceType.TransactionalId, txnId))
+                    error = ErrorCode.TransactionalIdAuthorizationFailed;
                 else if (topic is null || partitionData.Index < 0 || partitionData.Index >= topic.Partitions.Length
                          || (partition = replicas.Get(topicData.Name, partitionData.Index)) is null)
                     error = ErrorCode.UnknownTopicOrPartition;
@@ -83,6 +90,8 @@ public sealed class ProduceHandler(
                     else if (config.CleanupCompact && HasRecordWithoutKey(records))
                         (error, message) = (ErrorCode.InvalidRecord,
                             $"Compacted topic cannot accept message without key in topic partition {topicData.Name}-{partitionData.Index}.");
+                    else if (request.TransactionalId is { } transactionalId && transactions is not null)
+                        (error, message) = VerifyTransactional(transactionalId, records, topicData.Name, partitionData.Index);
                 }
 
                 if (error != ErrorCode.None || partition is null)
@@ -94,16 +103,17 @@ public sealed class ProduceHandler(
                 // The request frame is owned by this request until the response is written, so the batch can be
                 // patched in place (base offset, leader epoch, LogAppendTime).
                 var writable = MemoryMarshal.AsMemory(partitionData.Records!.Value);
-                pending.Add((result, partition.AppendAsLeaderAsync(writable, cancellationToken).AsTask(), partition, writable.Length));
+                pending.Add((result, partition.AppendRecordsAsync(writable, request.Acks, ackTimeout, cancellationToken).AsTask(), partition, writable.Length));
             }
         }
 
         foreach (var (result, append, partition, bytes) in pending)
         {
             AppendResult appended;
+            ErrorCode replicationError;
             try
             {
-                appended = await append.ConfigureAwait(false);
+                (appended, replicationError) = await append.ConfigureAwait(false);
             }
             catch (IOException)
             {
@@ -116,8 +126,9 @@ public sealed class ProduceHandler(
                 result.ErrorCode = (short)ErrorCode.UnknownTopicOrPartition;
                 continue;
             }
-            result.ErrorCode = (short)MapError(appended.Error);
+            result.ErrorCode = (short)(replicationError != ErrorCode.None ? replicationError : MapError(appended.Error));
             result.LogStartOffset = appended.LogStartOffset;
+            if (replicationError != ErrorCode.None) continue;
             if (appended.IsSuccess)
             {
                 result.BaseOffset = appended.BaseOffset;
@@ -149,8 +160,25 @@ public sealed class ProduceHandler(
         return false;
     }
 
+    /// <summary>KIP-890 part 1: a transactional batch may only go to a partition of the producer's open transaction.</summary>
+    private (ErrorCode, string?) VerifyTransactional(string transactionalId, ReadOnlyMemory<byte> records, string topic, int partition)
+    {
+        var h = new RecordBatchHeader(records.Span);
+        if (!h.IsTransactional) return (ErrorCode.None, null);
+        return transactions!.VerifyTransactionalProduce(transactionalId, h.ProducerId, h.ProducerEpoch, topic, partition) switch
+        {
+            ErrorCode.None => (ErrorCode.None, null),
+            ErrorCode.ProducerFenced => (ErrorCode.InvalidProducerEpoch, "The producer has been fenced by a newer epoch."),
+            ErrorCode.InvalidTxnState or ErrorCode.InvalidProducerIdMapping =>
+                (ErrorCode.InvalidTxnState, $"Partition {topic}-{partition} is not part of an ongoing transaction of {transactionalId}."),
+            // The coordinator is loading or moving: retriable for the producer.
+            _ => (ErrorCode.NotEnoughReplicas, "The transaction coordinator is not available to verify the transaction."),
+        };
+    }
+
     private static ErrorCode MapError(AppendError error) => error switch
     {
+        AppendError.InvalidTxnState => ErrorCode.InvalidTxnState,
         AppendError.None => ErrorCode.None,
         AppendError.OutOfOrderSequence => ErrorCode.OutOfOrderSequenceNumber,
         AppendError.InvalidProducerEpoch => ErrorCode.InvalidProducerEpoch,
