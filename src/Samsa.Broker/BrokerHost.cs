@@ -241,7 +241,7 @@ public sealed class BrokerHost : IAsyncDisposable
             new ListTransactionsHandler(transactions),
             new DescribeProducersHandler(replicas, metadataLog, config.NodeId),
         ];
-        var table = new List<IApiHandler>(handlers);
+        var table = handlers.Select(h => RequestQuotaHandler.Wrap(h, quotas)).ToList();
         if (cluster is not null) table.Add(new EnvelopeHandler(cluster.Channel));
         RequestDispatcher? built = null;
         table.Add(new ApiVersionsHandler(() => built!.SupportedVersions()));
