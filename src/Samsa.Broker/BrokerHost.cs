@@ -150,7 +150,9 @@ public sealed class BrokerHost : IAsyncDisposable
         var quotas = ClientQuotas.Create(config, metadataLog, time);
         var markerWriter = new Transactions.LocalTxnMarkerWriter(replicas, metadataLog, groupCoordinator, config.NodeId, time,
             loggerFactory.CreateLogger<Transactions.LocalTxnMarkerWriter>());
-        var transactions = new Transactions.TransactionCoordinator(replicas, metadataLog, topicCreator, config, producerIds, markerWriter, time, loggerFactory);
+        var markerRouter = new Transactions.TxnMarkerRouter(markerWriter, () => metadataLog.Image, interBroker, config.NodeId,
+            loggerFactory.CreateLogger<Transactions.TxnMarkerRouter>());
+        var transactions = new Transactions.TransactionCoordinator(replicas, metadataLog, topicCreator, config, producerIds, markerRouter, time, loggerFactory);
         IApiHandler[] handlers =
         [
             new ProduceHandler(replicas, metadataLog, topicConfigs, metrics, quotas, transactions),

@@ -13,8 +13,7 @@ namespace Samsa.Broker.Transactions;
 /// handler's, Kafka's ReplicaManager.appendRecords with origin Coordinator): one control batch per partition with the
 /// producer's id and epoch, appended as leader, awaited until durable, then the high watermark advances. A marker on
 /// __consumer_offsets also completes the producer's pending transactional offsets in the group coordinator.
-/// Partitions led elsewhere answer NOT_LEADER_OR_FOLLOWER: sending them to their leader over the inter-broker client is
-/// the remote writer's job (not on this branch yet), so on a single node every partition is local.
+/// Partitions led elsewhere answer NOT_LEADER_OR_FOLLOWER: <see cref="TxnMarkerRouter"/> sends those to their leader.
 /// </summary>
 public sealed class LocalTxnMarkerWriter(ReplicaManager replicas, IMetadataLog metadata, GroupCoordinator groups, int nodeId,
     TimeProvider time, ILogger<LocalTxnMarkerWriter> logger) : ITxnMarkerWriter
