@@ -152,7 +152,11 @@ public sealed class BrokerHost : IAsyncDisposable
             loggerFactory.CreateLogger<Transactions.LocalTxnMarkerWriter>());
         var markerRouter = new Transactions.TxnMarkerRouter(markerWriter, () => metadataLog.Image, interBroker, config.NodeId,
             loggerFactory.CreateLogger<Transactions.TxnMarkerRouter>());
-        var transactions = new Transactions.TransactionCoordinator(replicas, metadataLog, topicCreator, config, producerIds, markerRouter, time, loggerFactory);
+        var verifier = new Transactions.RemoteTxnVerifier(interBroker, loggerFactory.CreateLogger<Transactions.RemoteTxnVerifier>());
+        var transactions = new Transactions.TransactionCoordinator(replicas, metadataLog, topicCreator, config, producerIds, markerRouter, time, loggerFactory)
+        {
+            RemoteVerifier = verifier.VerifyAsync,
+        };
         IApiHandler[] handlers =
         [
             new ProduceHandler(replicas, metadataLog, topicConfigs, metrics, quotas, transactions),

@@ -10,7 +10,8 @@ namespace Samsa.Broker.Tests.Integration.Transactions;
 /// <summary>
 /// Markers for partitions led by another node travel as WriteTxnMarkers over the inter-broker client: a coordinator's
 /// router whose metadata says node 2 leads the partition (node 2 being a real node on its port) has the marker appended
-/// there; DescribeProducers shows the open transaction before and none after.
+/// there; DescribeProducers shows the open transaction before and none after. And a produce checked against a coordinator
+/// on another node (KIP-890) asks it with AddPartitionsToTxn verify_only.
 /// </summary>
 public sealed class RemoteMarkerTests
 {
@@ -73,5 +74,37 @@ public sealed class RemoteMarkerTests
         image = image.Apply([new TopicRecord("no-such-topic", unknownId), new PartitionRecord(unknownId, 0, [2], [2], 2, 0, 0)]);
         var missing = await router.WriteAsync(new TxnMarker(state.ProducerId, (short)state.ProducerEpoch, true, 0, [unknown]), default);
         Assert.Equal(Protocol.ErrorCode.UnknownTopicOrPartition, missing[unknown]);
+    }
+
+    [Fact]
+    public async Task Remote_verifier_asks_the_coordinator_node_whether_a_partition_is_in_the_transaction()
+    {
+        await using var broker = await TxnSupport.StartBrokerAsync();
+        string bootstrap = broker.BootstrapServers;
+        await RestartTests.CreateTopicAsync(bootstrap, Topic, 2);
+        using var producer = TxnSupport.TransactionalProducer(bootstrap, "verify-1");
+        producer.InitTransactions(TimeSpan.FromSeconds(30));
+        producer.BeginTransaction();
+        producer.Produce(new TopicPartition(Topic, 0), new Message<string, string> { Key = "k", Value = "v" });
+        producer.Flush(TimeSpan.FromSeconds(10));
+        await using var raw = await RawKafkaClient.ConnectAsync(broker);
+        var described = await raw.RequestAsync<DescribeTransactionsResponse>(Protocol.ApiKey.DescribeTransactions, 0,
+            new DescribeTransactionsRequest { TransactionalIds = ["verify-1"] });
+        var state = described.TransactionStates[0];
+
+        var endpoint = broker.Host.BoundEndpoints[0];
+        var image = MetadataImage.Empty.Apply(
+            [new RegisterBrokerRecord(2, [new BrokerEndpoint("PLAINTEXT", endpoint.Address.ToString(), endpoint.Port, "PLAINTEXT")], null, Guid.NewGuid())]);
+        await using var pool = new BrokerChannelPool(() => image, "PLAINTEXT", PlaintextConnectionFactory.Instance,
+            new BrokerChannelOptions { ClientId = "verifier-test" }, NullLoggerFactory.Instance);
+        var verifier = new RemoteTxnVerifier(pool, NullLogger<RemoteTxnVerifier>.Instance);
+
+        Assert.Equal(Protocol.ErrorCode.None, await verifier.VerifyAsync(2, "verify-1", state.ProducerId, state.ProducerEpoch, new TxnPartition(Topic, 0), default));
+        Assert.Equal(Protocol.ErrorCode.InvalidTxnState, await verifier.VerifyAsync(2, "verify-1", state.ProducerId, state.ProducerEpoch, new TxnPartition(Topic, 1), default));
+        Assert.Equal(Protocol.ErrorCode.ProducerFenced,
+            await verifier.VerifyAsync(2, "verify-1", state.ProducerId, (short)(state.ProducerEpoch - 1), new TxnPartition(Topic, 0), default));
+        Assert.Equal(Protocol.ErrorCode.CoordinatorNotAvailable,
+            await verifier.VerifyAsync(3, "verify-1", state.ProducerId, state.ProducerEpoch, new TxnPartition(Topic, 0), default));
+        producer.AbortTransaction(TimeSpan.FromSeconds(30));
     }
 }
