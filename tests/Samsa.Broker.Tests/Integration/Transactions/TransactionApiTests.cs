@@ -118,4 +118,86 @@ public sealed class TransactionApiTests
         });
         Assert.Equal(2, latest.Topics[0].Partitions[0].Offset);
     }
+
+    [Fact]
+    public async Task Transactional_offsets_are_unstable_until_the_commit_marker_and_dropped_on_abort()
+    {
+        await using var broker = await TxnSupport.StartBrokerAsync();
+        await RestartTests.CreateTopicAsync(broker.BootstrapServers, Topic, 1);
+        await using var raw = await RawKafkaClient.ConnectAsync(broker);
+        const string group = "raw-txn-group";
+        InitProducerIdResponse init = new() { ErrorCode = (short)ErrorCode.CoordinatorNotAvailable };
+        for (int i = 0; i < 100 && init.ErrorCode != 0; i++)
+        {
+            init = await raw.RequestAsync<InitProducerIdResponse>(ApiKey.InitProducerId, 4, new InitProducerIdRequest { TransactionalId = Id, TransactionTimeoutMs = 60_000 });
+            if (init.ErrorCode != 0) await Task.Delay(50);
+        }
+        Assert.Equal((short)0, init.ErrorCode);
+
+        async Task<(ErrorCode Error, long Offset)> FetchOffset(bool requireStable)
+        {
+            var response = await raw.RequestAsync<OffsetFetchResponse>(ApiKey.OffsetFetch, 8, new OffsetFetchRequest
+            {
+                RequireStable = requireStable,
+                Groups = [new() { GroupId = group, Topics = [new() { Name = Topic, PartitionIndexes = [0] }] }],
+            });
+            var p = response.Groups[0].Topics[0].Partitions[0];
+            return ((ErrorCode)p.ErrorCode, p.CommittedOffset);
+        }
+
+        async Task CommitOffsetInTransaction(short epoch, long offset)
+        {
+            var addOffsets = await raw.RequestAsync<AddOffsetsToTxnResponse>(ApiKey.AddOffsetsToTxn, 3,
+                new AddOffsetsToTxnRequest { TransactionalId = Id, ProducerId = init.ProducerId, ProducerEpoch = epoch, GroupId = group });
+            Assert.Equal((short)0, addOffsets.ErrorCode);
+            var commit = await raw.RequestAsync<TxnOffsetCommitResponse>(ApiKey.TxnOffsetCommit, 3, new TxnOffsetCommitRequest
+            {
+                TransactionalId = Id, GroupId = group, ProducerId = init.ProducerId, ProducerEpoch = epoch,
+                Topics = [new() { Name = Topic, Partitions = [new() { PartitionIndex = 0, CommittedOffset = offset }] }],
+            });
+            Assert.Equal((short)0, commit.Topics[0].Partitions[0].ErrorCode);
+        }
+
+        async Task End(short epoch, bool commit, string state)
+        {
+            var end = await raw.RequestAsync<EndTxnResponse>(ApiKey.EndTxn, 3, new EndTxnRequest { TransactionalId = Id, ProducerId = init.ProducerId, ProducerEpoch = epoch, Committed = commit });
+            Assert.Equal((short)0, end.ErrorCode);
+            await TxnSupport.WaitUntilAsync(() => raw.RequestAsync<DescribeTransactionsResponse>(ApiKey.DescribeTransactions, 0,
+                new DescribeTransactionsRequest { TransactionalIds = [Id] }).Result.TransactionStates[0].State == state, "the transaction to complete");
+        }
+
+        // TxnOffsetCommit without AddOffsetsToTxn first: the offsets partition is not in the transaction (KIP-890).
+        var early = await raw.RequestAsync<TxnOffsetCommitResponse>(ApiKey.TxnOffsetCommit, 3, new TxnOffsetCommitRequest
+        {
+            TransactionalId = Id, GroupId = group, ProducerId = init.ProducerId, ProducerEpoch = init.ProducerEpoch,
+            Topics = [new() { Name = Topic, Partitions = [new() { PartitionIndex = 0, CommittedOffset = 1 }] }],
+        });
+        Assert.Equal((short)ErrorCode.InvalidTxnState, early.Topics[0].Partitions[0].ErrorCode);
+
+        await CommitOffsetInTransaction(init.ProducerEpoch, 42);
+        Assert.Equal((ErrorCode.UnstableOffsetCommit, -1L), await FetchOffset(requireStable: true));
+        Assert.Equal((ErrorCode.None, -1L), await FetchOffset(requireStable: false));
+        await End(init.ProducerEpoch, commit: true, "CompleteCommit");
+        Assert.Equal((ErrorCode.None, 42L), await FetchOffset(requireStable: true));
+
+        await CommitOffsetInTransaction(init.ProducerEpoch, 99);
+        Assert.Equal((ErrorCode.UnstableOffsetCommit, -1L), await FetchOffset(requireStable: true));
+        await End(init.ProducerEpoch, commit: false, "CompleteAbort");
+        Assert.Equal((ErrorCode.None, 42L), await FetchOffset(requireStable: true));
+
+        // The committed offset (and not the aborted one) is what the group coordinator rebuilds after a restart.
+        await broker.RestartAsync();
+        await using var again = await RawKafkaClient.ConnectAsync(broker);
+        OffsetFetchResponse? reloaded = null;
+        for (int i = 0; i < 100; i++)
+        {
+            reloaded = await again.RequestAsync<OffsetFetchResponse>(ApiKey.OffsetFetch, 8, new OffsetFetchRequest
+            {
+                RequireStable = true, Groups = [new() { GroupId = group, Topics = [new() { Name = Topic, PartitionIndexes = [0] }] }],
+            });
+            if (reloaded.Groups[0].ErrorCode == 0) break;
+            await Task.Delay(50);
+        }
+        Assert.Equal(42L, reloaded!.Groups[0].Topics[0].Partitions[0].CommittedOffset);
+    }
 }
