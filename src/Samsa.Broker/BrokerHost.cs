@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Samsa.Broker.Api;
+using Samsa.Broker.Cluster;
 using Samsa.Broker.Configuration;
 using Samsa.Broker.Fetching;
 using Samsa.Broker.Handlers;
@@ -31,15 +32,22 @@ public sealed class BrokerHost : IAsyncDisposable
 {
     private readonly WebApplication _web;
     private readonly LogManager _logs;
-    private readonly LocalMetadataLog _metadata;
+    private readonly IMetadataLog _metadata;
+    private readonly ClusterServices? _cluster;
+    private readonly bool _ownsMetadata;
+    private readonly ReplicaFetcherManager _fetchers;
     private readonly ReplicaManager _replicas;
     private readonly BrokerChannelPool _interBroker;
     private readonly ILogger _logger;
     private int _disposed;
 
-    private BrokerHost(WebApplication web, LogManager logs, LocalMetadataLog metadata, ReplicaManager replicas, BrokerChannelPool interBroker,
+    private BrokerHost(WebApplication web, LogManager logs, IMetadataLog metadata, ClusterServices? cluster, bool ownsMetadata,
+        ReplicaManager replicas, ReplicaFetcherManager fetchers, BrokerChannelPool interBroker,
         IReadOnlyList<IPEndPoint> kafkaEndpoints, Uri? httpEndpoint, NodeInfo node, BrokerMetrics metrics, ILogger logger)
     {
+        _cluster = cluster;
+        _ownsMetadata = ownsMetadata;
+        _fetchers = fetchers;
         _interBroker = interBroker;
         _web = web;
         _logs = logs;
@@ -59,8 +67,14 @@ public sealed class BrokerHost : IAsyncDisposable
     public NodeInfo Node { get; }
     public BrokerMetrics Metrics { get; }
 
+    /// <summary>The partitions hosted here (leaders and followers), for tests and tools.</summary>
+    internal ReplicaManager Replicas => _replicas;
+
     /// <summary>Connections to the other nodes on inter.broker.listener.name (forwarding, replica fetchers, markers).</summary>
     internal BrokerChannelPool InterBroker => _interBroker;
+    /// <summary>Authentication of each Kafka listener (by listener name), with the sessions of its open connections.</summary>
+    internal IReadOnlyDictionary<string, Security.Authentication.ListenerSecurity> ListenerSecurity { get; private init; } =
+        new Dictionary<string, Security.Authentication.ListenerSecurity>();
 
     /// <summary>"host:port" of the first Kafka listener, for clients' bootstrap.servers.</summary>
     public string BootstrapServers => $"{Node.AdvertisedEndpoints[0].Host}:{Node.AdvertisedEndpoints[0].Port}";
@@ -81,15 +95,29 @@ public sealed class BrokerHost : IAsyncDisposable
         };
     }
 
-    public static async Task<BrokerHost> StartAsync(BrokerConfig config, ILoggerFactory loggerFactory, CancellationToken ct = default)
+    /// <summary>
+    /// A metadata log and controller the node uses instead of opening its own (it does not dispose them): the seam for
+    /// several in-process nodes sharing one metadata log in tests, and for a replicated metadata quorum.
+    /// </summary>
+    public sealed record MetadataOverride(IMetadataLog Log, Controller Controller);
+
+    public static async Task<BrokerHost> StartAsync(BrokerConfig config, ILoggerFactory loggerFactory, CancellationToken ct = default,
+        MetadataOverride? metadataOverride = null)
     {
         var logger = loggerFactory.CreateLogger<BrokerHost>();
         var time = TimeProvider.System;
         var metrics = new BrokerMetrics();
 
         foreach (var dir in config.LogDirs) Directory.CreateDirectory(dir);
-        var metadataLog = LocalMetadataLog.Open(Path.Combine(config.MetadataLogDir, "__cluster_metadata-0"), loggerFactory.CreateLogger<LocalMetadataLog>());
-        var controller = new Controller(metadataLog, config.NodeId, loggerFactory.CreateLogger<Controller>());
+        // Tests may inject a shared in-process metadata log (MetadataOverride). Otherwise: single node without
+        // controller.quorum.voters uses the local file log (no ports, instant start); else the Raft quorum
+        // (controllers) or a follower of it (broker-only nodes); see ClusterServices.
+        var cluster = metadataOverride is null && config.ControllerQuorumVoters.Count > 0
+            ? await ClusterServices.OpenAsync(config, time, loggerFactory, ct).ConfigureAwait(false) : null;
+        IMetadataLog metadataLog = metadataOverride?.Log ?? cluster?.Log
+            ?? LocalMetadataLog.Open(Path.Combine(config.MetadataLogDir, "__cluster_metadata-0"), loggerFactory.CreateLogger<LocalMetadataLog>());
+        var controller = metadataOverride?.Controller ?? new Controller(metadataLog, config.NodeId, loggerFactory.CreateLogger<Controller>());
+        cluster?.StartController(controller);
         var flush = config.LogFlushIntervalMessages <= 1
             ? LogFlushPolicy.GroupCommit
             : LogFlushPolicy.Interval(config.LogFlushIntervalMessages, config.LogFlushIntervalMs ?? long.MaxValue);
@@ -99,6 +127,9 @@ public sealed class BrokerHost : IAsyncDisposable
         var topicConfigs = new TopicConfigs(config, metadataLog);
         var replicas = new ReplicaManager(logs, metadataLog, topicConfigs, config.NodeId, flush.Mode == LogFlushMode.GroupCommit,
             loggerFactory.CreateLogger<ReplicaManager>());
+        var replication = ReplicationOptions.From(config);
+        var fetchers = new ReplicaFetcherManager(interBroker, replication, config.NodeId, flush.Mode == LogFlushMode.GroupCommit, time, loggerFactory);
+        replicas.EnableReplication(fetchers, new LocalAlterPartitionChannel(controller), replication, time);
         replicas.Start();
         logs.StartBackgroundTasks(TimeSpan.FromMilliseconds(config.LogRetentionCheckIntervalMs));
         logs.StartCleaner(CleanerConfigOf(config));
@@ -111,6 +142,10 @@ public sealed class BrokerHost : IAsyncDisposable
         ListenOptions? httpListenOptions = null;
         RequestDispatcher? dispatcher = null;
         var kafkaListeners = config.Listeners.Where(l => !config.ControllerListenerNames.Contains(l.Name)).ToList();
+        // TLS material and SASL settings are loaded now so a bad key store or JAAS entry fails the start, not a connection.
+        var listenerSecurity = kafkaListeners.ToDictionary(l => l.Name, l => new Security.Authentication.ListenerSecurity(
+            Security.Authentication.ListenerAuthentication.From(config, l, logger), metadataLog, time,
+            loggerFactory.CreateLogger<Security.Authentication.ListenerSecurity>()));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -120,7 +155,13 @@ public sealed class BrokerHost : IAsyncDisposable
                 var address = listener.Address ?? (listener.Host is "" or "localhost" ? IPAddress.Loopback : ResolveHost(listener.Host));
                 kestrel.Listen(address, listener.Port, listen =>
                 {
-                    var limits = new BrokerLimits(config.SocketRequestMaxBytes, listener.Name, TimeSpan.FromMilliseconds(config.ConnectionsMaxIdleMs));
+                    var security = listenerSecurity[listener.Name];
+                    var limits = new BrokerLimits(config.SocketRequestMaxBytes, listener.Name, TimeSpan.FromMilliseconds(config.ConnectionsMaxIdleMs))
+                    {
+                        Security = security,
+                    };
+                    // TLS (SSL, SASL_SSL) terminates in Kestrel before the Kafka handler: plaintext bytes never reach it.
+                    if (security.Settings.Tls is { } tls) listen.UseHttps(tls.KestrelOptions());
                     listen.Use(_ => connection =>
                         new KafkaConnectionHandler(dispatcher!, limits, metrics, loggerFactory.CreateLogger<KafkaConnectionHandler>(), ready.Task)
                             .OnConnectedAsync(connection));
@@ -162,6 +203,7 @@ public sealed class BrokerHost : IAsyncDisposable
             new ProduceHandler(replicas, metadataLog, topicConfigs, metrics, quotas, transactions),
             new FetchHandler(replicas, metadataLog, fetchSessions, metrics, config.FetchMaxBytes, quotas),
             new ListOffsetsHandler(replicas),
+            new OffsetForLeaderEpochHandler(replicas),
             new MetadataHandler(metadataLog, node, topicCreator),
             new CreateTopicsHandler(topicCreator, topicConfigs),
             new DeleteTopicsHandler(controller),
@@ -191,6 +233,10 @@ public sealed class BrokerHost : IAsyncDisposable
             new DeleteAclsHandler(controller),
             new DescribeClientQuotasHandler(metadataLog),
             new AlterClientQuotasHandler(controller),
+            new SaslHandshakeHandler(),
+            new SaslAuthenticateHandler(loggerFactory.CreateLogger<SaslAuthenticateHandler>()),
+            new AlterUserScramCredentialsHandler(controller),
+            new DescribeUserScramCredentialsHandler(metadataLog),
             new AddPartitionsToTxnHandler(transactions, metadataLog),
             new AddOffsetsToTxnHandler(transactions, groupCoordinator),
             new EndTxnHandler(transactions),
@@ -201,6 +247,7 @@ public sealed class BrokerHost : IAsyncDisposable
             new DescribeProducersHandler(replicas, metadataLog, config.NodeId),
         ];
         var table = new List<IApiHandler>(handlers);
+        if (cluster is not null) table.Add(new EnvelopeHandler(cluster.Channel));
         RequestDispatcher? built = null;
         table.Add(new ApiVersionsHandler(() => built!.SupportedVersions()));
         built = new RequestDispatcher(table, authorizer, metrics, loggerFactory.CreateLogger<RequestDispatcher>());
@@ -227,12 +274,15 @@ public sealed class BrokerHost : IAsyncDisposable
             ? new Uri($"http://{(httpEndpoint.Address.Equals(IPAddress.Any) ? "127.0.0.1" : httpEndpoint.Address.ToString())}:{httpEndpoint.Port}/")
             : null;
 
-        await controller.RegisterBrokerAsync(new RegisterBrokerRecord(config.NodeId, [.. advertised], config.Rack, Guid.NewGuid()), ct).ConfigureAwait(false);
+        var registration = new RegisterBrokerRecord(config.NodeId, [.. advertised], config.Rack, Guid.NewGuid());
+        if (cluster is null) await controller.RegisterBrokerAsync(registration, ct).ConfigureAwait(false);
+        else cluster.StartLifecycle(registration);
         ready.TrySetResult();
         logger.LogInformation("Samsa node {NodeId} (cluster {ClusterId}) serving Kafka on {Endpoints}, HTTP on {Http}; data in {LogDirs}",
             config.NodeId, config.ClusterId, string.Join(", ", advertised.Select(a => $"{a.Name}://{a.Host}:{a.Port}")),
             httpUri?.ToString() ?? "(off)", string.Join(", ", config.LogDirs));
-        return new BrokerHost(web, logs, metadataLog, replicas, interBroker, bound, httpUri, node, metrics, logger);
+        return new BrokerHost(web, logs, metadataLog, cluster, metadataOverride is null && cluster is null, replicas, fetchers, interBroker,
+            bound, httpUri, node, metrics, logger) { ListenerSecurity = listenerSecurity };
     }
 
     private static IPAddress ResolveHost(string host)
@@ -244,6 +294,7 @@ public sealed class BrokerHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (_cluster is not null) await _cluster.ControlledShutdownAsync().ConfigureAwait(false);
         _logger.LogInformation("Shutting down: closing listeners and connections");
         try
         {
@@ -254,10 +305,12 @@ public sealed class BrokerHost : IAsyncDisposable
         {
         }
         await _web.DisposeAsync().ConfigureAwait(false);
+        await _fetchers.DisposeAsync().ConfigureAwait(false);
         _replicas.Dispose();
         await _interBroker.DisposeAsync().ConfigureAwait(false);
         _logs.Dispose();
-        await _metadata.DisposeAsync().ConfigureAwait(false);
+        if (_cluster is not null) await _cluster.DisposeAsync().ConfigureAwait(false);
+        else if (_ownsMetadata) await _metadata.DisposeAsync().ConfigureAwait(false);
         _logger.LogInformation("Shutdown complete: logs flushed and closed cleanly");
     }
 }

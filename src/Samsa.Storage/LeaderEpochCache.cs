@@ -53,17 +53,21 @@ internal sealed class LeaderEpochCache
         }
     }
 
-    /// <summary>The end offset of <paramref name="epoch"/> (start of the next epoch, or the log end), Kafka's OffsetsForLeaderEpoch.</summary>
+    /// <summary>
+    /// The end offset of <paramref name="epoch"/> (start of the next epoch, or the log end for the latest), Kafka's
+    /// OffsetsForLeaderEpoch answer: (largest known epoch ≤ it, its end offset); (-1, -1) for an undefined epoch or one
+    /// newer than every known epoch; (epoch, start of the first known epoch) for one older than every known epoch.
+    /// </summary>
     public (int Epoch, long EndOffset) EndOffsetFor(int epoch, long logEndOffset)
     {
         lock (_lock)
         {
-            for (int i = _entries.Count - 1; i >= 0; i--)
-            {
-                if (_entries[i].Epoch <= epoch)
-                    return (_entries[i].Epoch, i == _entries.Count - 1 ? logEndOffset : _entries[i + 1].StartOffset);
-            }
-            return (-1, -1);
+            if (epoch < 0 || _entries.Count == 0) return (-1, -1);
+            if (_entries[^1].Epoch == epoch) return (epoch, logEndOffset);
+            int higher = _entries.FindIndex(e => e.Epoch > epoch);
+            if (higher < 0) return (-1, -1);
+            if (higher == 0) return (epoch, _entries[0].StartOffset);
+            return (_entries[higher - 1].Epoch, _entries[higher].StartOffset);
         }
     }
 

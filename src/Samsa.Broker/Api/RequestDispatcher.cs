@@ -66,6 +66,16 @@ public sealed class RequestDispatcher
             return DispatchOutcome.Close;
         }
 
+        if (session.Sasl is { } sasl && !sasl.Admits(header.ApiKey))
+        {
+            // Kafka: before authentication (or after a KIP-368 session expired) only ApiVersions and the SASL requests
+            // are accepted; anything else closes the connection without reaching a handler.
+            _logger.LogInformation("Closing connection {Connection} from {Remote}: {Api} on listener {Listener} {State}",
+                session.ConnectionId, session.RemoteEndPoint, header.ApiKey, session.ListenerName,
+                sasl.IsAuthenticated ? "after the SASL session expired (connections.max.reauth.ms)" : "before SASL authentication");
+            return DispatchOutcome.Close;
+        }
+
         if (!_handlers.TryGetValue(header.ApiKey, out var handler))
         {
             _logger.LogInformation("Closing connection {Connection} from {Remote}: unknown API key {ApiKey}",
@@ -106,7 +116,7 @@ public sealed class RequestDispatcher
             object? body;
             try
             {
-                body = await handler.HandleAsync(context, request, cancellationToken).ConfigureAwait(false);
+                body = await HandleWithRetryAsync(handler, context, request, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -130,6 +140,7 @@ public sealed class RequestDispatcher
             try
             {
                 KafkaFrames.WriteResponse(output, header.ApiKey, header.ApiVersion, header.CorrelationId, body);
+                if (session.CloseAfterResponse) return DispatchOutcome.Close;
             }
             catch (ProtocolException e)
             {
@@ -145,5 +156,24 @@ public sealed class RequestDispatcher
             context.DisposeRegistered();
         }
         return DispatchOutcome.Continue;
+    }
+
+    /// <summary>
+    /// Runs the handler, again when a metadata write lost a race with another node's write (the log moved between the
+    /// controller's validation and its append): the handler then re-validates against the newer image. Nothing was
+    /// written by the failed attempt, so re-running is safe.
+    /// </summary>
+    private static async ValueTask<object?> HandleWithRetryAsync(IApiHandler handler, RequestContext context, object request, CancellationToken ct)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await handler.HandleAsync(context, request, ct).ConfigureAwait(false);
+            }
+            catch (Samsa.Metadata.MetadataConflictException) when (attempt < 10)
+            {
+            }
+        }
     }
 }

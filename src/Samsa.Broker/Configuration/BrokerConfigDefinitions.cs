@@ -69,7 +69,8 @@ public static class BrokerConfigDefinitions
         List("controller.quorum.voters", "", High,
             "Static controller quorum as id@host:port entries. Empty: this node is the only voter."),
         List("controller.quorum.bootstrap.servers", "", High,
-            "Controller endpoints used to discover the quorum (KIP-853)."),
+            "Broker-only nodes: host:port of controller nodes' broker (inter-broker) listeners, where they fetch the " +
+            "metadata log until they know the active controller. Samsa deviation: Kafka lists CONTROLLER listeners."),
         List("controller.listener.names", "", High,
             "Names of the listeners used by the controller quorum."),
         Str("broker.rack", null, Medium,
@@ -180,6 +181,9 @@ public static class BrokerConfigDefinitions
         Int("replica.fetch.min.bytes", "1", Medium,
             "Min bytes of a follower fetch response.")
             with { Min = 1 },
+        Int("replica.fetch.backoff.ms", "1000", Medium,
+            "Pause of a replica fetcher after a fetch error.")
+            with { Min = 0 },
         Int("replica.socket.timeout.ms", "30000", Medium,
             "Socket timeout of follower fetches."),
         Int("num.replica.fetchers", "1", Medium,
@@ -394,6 +398,29 @@ public static class BrokerConfigDefinitions
         Str("ssl.client.auth", "none", Medium,
             "Client certificate authentication: required, requested or none.")
             with { ValidValues = ["required", "requested", "none"] },
+        Password("ssl.keystore.certificate.chain", High,
+            "PEM certificate chain of the broker, inline (with ssl.keystore.type=PEM and ssl.keystore.key)."),
+        Password("ssl.keystore.key", High,
+            "PEM private key of the broker, inline (with ssl.keystore.type=PEM); encrypted keys use ssl.key.password."),
+        Password("ssl.truststore.certificates", High,
+            "PEM trusted certificates, inline (with ssl.truststore.type=PEM)."),
+        List("ssl.enabled.protocols", "TLSv1.2,TLSv1.3", Medium,
+            "TLS versions accepted on SSL and SASL_SSL listeners.")
+            with { ValidValues = ["TLSv1.2", "TLSv1.3"] },
+        Str("ssl.principal.mapping.rules", "DEFAULT", Low,
+            "Rules mapping a client certificate's distinguished name to a principal name: RULE:pattern/replacement/[LU] " +
+            "entries, then DEFAULT (the full DN, e.g. CN=alice,O=Example)."),
+        Long("connections.max.reauth.ms", "0", Medium,
+            "KIP-368: when positive, SASL sessions last at most this long; clients re-authenticate on the same connection " +
+            "and a connection whose session expired is closed at its next request. 0 disables re-authentication.")
+            with { Min = 0 },
+        Int("sasl.server.max.receive.size", "16384", Low,
+            "Largest request accepted on a SASL listener before authentication completes; a larger one closes the " +
+            "connection. Samsa default: 16384 (Kafka: 524288); PLAIN and SCRAM messages are a few hundred bytes.")
+            with { Min = 64 },
+        Long("sasl.server.authentication.timeout.ms", "10000", Low,
+            "Samsa only: a connection on a SASL listener that has not authenticated this long after connecting is closed.")
+            with { Min = 1 },
 
         Int("quota.window.num", "11", Low,
             "Number of samples kept to compute client quota rates.")
@@ -410,6 +437,13 @@ public static class BrokerConfigDefinitions
             "Broker heartbeat period to the controller."),
         Int("broker.session.timeout.ms", "9000", Medium,
             "A broker without heartbeats for this long is fenced."),
+        Long("metadata.log.max.record.bytes.between.snapshots", "20971520", High,
+            "Bytes of metadata batches between two snapshots of the metadata image (controllers).")
+            with { Min = 1 },
+        Int("controller.quorum.election.timeout.ms", "1000", High,
+            "Raft election timeout of the metadata quorum: a voter that hears no leader for a random time between half " +
+            "of this and this starts an election. Samsa keeps it at least 400 ms (DotNext snapshot installs need it).")
+            with { Min = 400 },
     ];
 
     private static ConfigDefinition Double(string name, string @default, ConfigImportance importance, string doc) =>

@@ -8,8 +8,8 @@
 // Fetch sessions (KIP-227, v7+): full and incremental fetches; incremental responses carry only partitions with
 // records or with a changed high watermark / log start offset / error. Topic ids from v13.
 // CurrentLeaderEpoch (v9+) is checked: older → FENCED_LEADER_EPOCH, newer → UNKNOWN_LEADER_EPOCH.
-// Follower fetches (replica id ≥ 0) arrive with the cluster issue; until then they get a top-level
-// NOT_LEADER_OR_FOLLOWER.
+// Only the leader serves consumers; a follower answers NOT_LEADER_OR_FOLLOWER (no fetch-from-follower, KIP-392).
+// Follower fetches (replica id ≥ 0, v15+ in ReplicaState) are served by FetchHandler.Replica.cs.
 // Authorization: READ on the topic.
 // Quotas: consumer_byte_rate bounds max_bytes to the quota window; a fetch that would exceed the quota is answered
 // without data, with throttle_time_ms, and the connection is muted for that time (KIP-219), as Kafka does.
@@ -25,7 +25,7 @@ using PartitionData = Samsa.Protocol.Messages.FetchResponse.PartitionData;
 
 namespace Samsa.Broker.Handlers;
 
-public sealed class FetchHandler(
+public sealed partial class FetchHandler(
     ReplicaManager replicas, IMetadataLog metadata, FetchSessionCache sessions, BrokerMetrics metrics, int fetchMaxBytes, Quotas.ClientQuotas? quotas = null)
     : ApiHandler<FetchRequest, FetchResponse>
 {
@@ -41,7 +41,7 @@ public sealed class FetchHandler(
         short version = context.ApiVersion;
         int replicaId = version >= 15 ? request.ReplicaState.ReplicaId : request.ReplicaId;
         if (replicaId >= 0)
-            return new FetchResponse { ErrorCode = (short)ErrorCode.NotLeaderOrFollower };
+            return await HandleReplicaFetchAsync(context, request, replicaId, cancellationToken).ConfigureAwait(false);
 
         // Resolve the session and the partitions to read.
         FetchSession? session = null;
@@ -256,6 +256,12 @@ public sealed class FetchHandler(
             if (target.CurrentLeaderEpoch >= 0 && target.CurrentLeaderEpoch != partition.LeaderEpoch)
             {
                 data.ErrorCode = (short)(target.CurrentLeaderEpoch < partition.LeaderEpoch ? ErrorCode.FencedLeaderEpoch : ErrorCode.UnknownLeaderEpoch);
+                anyError = true;
+                continue;
+            }
+            if (!partition.IsLeader)
+            {
+                data.ErrorCode = (short)ErrorCode.NotLeaderOrFollower;
                 anyError = true;
                 continue;
             }

@@ -3,7 +3,8 @@
 // read_committed, isolation_level 1, which also bounds timestamp lookups as in Kafka), -3 max timestamp (v7+, KIP-734), -4 earliest local (v8+, equal
 // to earliest without tiered storage), t ≥ 0 the first offset whose batch has a timestamp ≥ t (batch granularity:
 // the base offset of the first such batch; Kafka decompresses to find the exact record), or -1/-1 when none.
-// CurrentLeaderEpoch (v4+) is checked like Fetch. Authorization: DESCRIBE on the topic.
+// CurrentLeaderEpoch (v4+) is checked like Fetch; only the leader answers (else NOT_LEADER_OR_FOLLOWER); a follower's
+// own request (replica id ≥ 0) for latest gets the log end offset. Authorization: DESCRIBE on the topic.
 using Samsa.Broker.Api;
 using Samsa.Broker.Replication;
 using Samsa.Broker.Security;
@@ -38,6 +39,7 @@ public sealed class ListOffsetsHandler(ReplicaManager replicas) : ApiHandler<Lis
                 else if (partition is null) result.ErrorCode = (short)ErrorCode.UnknownTopicOrPartition;
                 else if (p.CurrentLeaderEpoch >= 0 && p.CurrentLeaderEpoch != partition.LeaderEpoch)
                     result.ErrorCode = (short)(p.CurrentLeaderEpoch < partition.LeaderEpoch ? ErrorCode.FencedLeaderEpoch : ErrorCode.UnknownLeaderEpoch);
+                else if (!partition.IsLeader) result.ErrorCode = (short)ErrorCode.NotLeaderOrFollower;
                 else
                 {
                     try

@@ -3,8 +3,11 @@
 // per-record work for compressed batches (framing, magic 2 — v0/v1 message sets answer
 // UNSUPPORTED_FOR_MESSAGE_FORMAT —, CRC-32C, exactly one batch (v3+ rule), record count, producer fields,
 // max.message.bytes → MESSAGE_TOO_LARGE), then appended as opaque bytes with offsets patched in place.
-// acks: 0 (no response), 1 and -1 (answered after the group-commit fsync when the flush policy says so; on a
-// single node the ISR is this node, so 1 and -1 are equally durable). Other values → INVALID_REQUIRED_ACKS.
+// acks: 0 (no response), 1 (answered after the leader's group-commit fsync when the flush policy says so) and -1
+// (additionally waits until the high watermark covers the batch: every ISR member has it on disk; refused before the
+// append with NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas, NOT_ENOUGH_REPLICAS_AFTER_APPEND when it
+// shrank below meanwhile, REQUEST_TIMED_OUT after timeout_ms). Other values → INVALID_REQUIRED_ACKS.
+// A partition this node does not lead → NOT_LEADER_OR_FOLLOWER.
 // Idempotent producer: duplicates of one of the last five batches are acknowledged with their original offsets and
 // not appended again; sequence gaps → OUT_OF_ORDER_SEQUENCE_NUMBER; stale epochs → INVALID_PRODUCER_EPOCH.
 // Compacted topics: every record needs a key (INVALID_RECORD otherwise); only their batches are decompressed.
@@ -40,7 +43,8 @@ public sealed class ProduceHandler(
     {
         var response = new ProduceResponse();
         if (quotas is not null) response.ThrottleTimeMs = quotas.ThrottleProduce(context, request);
-        var pending = new List<(PartitionResponse Response, Task<AppendResult> Append, Partition Partition, long Bytes)>();
+        var pending = new List<(PartitionResponse Response, Task<(AppendResult Result, ErrorCode Error)> Append, Partition Partition, long Bytes)>();
+        var ackTimeout = TimeSpan.FromMilliseconds(Math.Max(0, request.TimeoutMs));
         bool validAcks = request.Acks is 0 or 1 or -1;
 
         foreach (var topicData in request.TopicData)
@@ -99,16 +103,17 @@ public sealed class ProduceHandler(
                 // The request frame is owned by this request until the response is written, so the batch can be
                 // patched in place (base offset, leader epoch, LogAppendTime).
                 var writable = MemoryMarshal.AsMemory(partitionData.Records!.Value);
-                pending.Add((result, partition.AppendAsLeaderAsync(writable, cancellationToken).AsTask(), partition, writable.Length));
+                pending.Add((result, partition.AppendRecordsAsync(writable, request.Acks, ackTimeout, cancellationToken).AsTask(), partition, writable.Length));
             }
         }
 
         foreach (var (result, append, partition, bytes) in pending)
         {
             AppendResult appended;
+            ErrorCode replicationError;
             try
             {
-                appended = await append.ConfigureAwait(false);
+                (appended, replicationError) = await append.ConfigureAwait(false);
             }
             catch (IOException)
             {
@@ -121,8 +126,9 @@ public sealed class ProduceHandler(
                 result.ErrorCode = (short)ErrorCode.UnknownTopicOrPartition;
                 continue;
             }
-            result.ErrorCode = (short)MapError(appended.Error);
+            result.ErrorCode = (short)(replicationError != ErrorCode.None ? replicationError : MapError(appended.Error));
             result.LogStartOffset = appended.LogStartOffset;
+            if (replicationError != ErrorCode.None) continue;
             if (appended.IsSuccess)
             {
                 result.BaseOffset = appended.BaseOffset;

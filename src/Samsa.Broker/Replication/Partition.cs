@@ -3,12 +3,15 @@ using Samsa.Storage;
 namespace Samsa.Broker.Replication;
 
 /// <summary>
-/// A partition this node hosts: its log, its leader epoch, and the high watermark.
-/// Invariants: the high watermark only moves forward and never passes what is durable on every in-sync replica;
-/// on a single node with group commit that is the log's flushed offset, so a consumer never reads a record that a
-/// crash could take back. With an interval flush policy (durability traded for latency) it is the log end offset.
+/// A partition this node hosts: its log, its role (leader or follower, from the metadata image), and the high watermark.
+/// Invariants: the high watermark only moves forward while this node leads and never passes what is durable on every
+/// replica of the (maximal) ISR: the leader's own flushed offset under group commit (its log end offset with an
+/// interval flush policy, durability traded for latency) and each ISR follower's fetch offset, which a follower only
+/// reports after fsyncing what it fetched. So a consumer never reads a record that a crash of ISR members could take back.
+/// Replication state (role, ISR, followers' progress) is guarded by one lock held for short in-memory sections; see
+/// Partition.Replication.cs.
 /// </summary>
-public sealed class Partition(string topic, Guid topicId, int index, PartitionLog log, bool flushOnAck)
+public sealed partial class Partition(string topic, Guid topicId, int index, PartitionLog log, bool flushOnAck)
 {
     private readonly object _hwLock = new();
     private TaskCompletionSource _dataArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -17,45 +20,21 @@ public sealed class Partition(string topic, Guid topicId, int index, PartitionLo
     public Guid TopicId { get; } = topicId;
     public int Index { get; } = index;
     public PartitionLog Log { get; } = log;
+
+    /// <summary>The leader epoch this node knows (as leader: the one it stamps into appended batches).</summary>
     public int LeaderEpoch { get; set; }
 
-    /// <summary>Completes the next time the high watermark advances (or the partition goes away).</summary>
+    /// <summary>Completes the next time the high watermark advances (or the partition changes role or goes away).</summary>
     public Task DataArrived => Volatile.Read(ref _dataArrived).Task;
 
     public long HighWatermark => Log.HighWatermark;
-
-    /// <summary>
-    /// Appends client batches as leader and, for acks != 0 under group commit, waits until they are fsynced;
-    /// then advances the high watermark. Batches were validated (CRC, magic, size) by the caller.
-    /// </summary>
-    public async ValueTask<AppendResult> AppendAsLeaderAsync(Memory<byte> batches, CancellationToken ct)
-    {
-        var result = Log.AppendAsLeader(batches, LeaderEpoch, AppendOrigin.Client);
-        if (!result.IsSuccess) return result;
-        if (flushOnAck)
-        {
-            BrokerMetrics.ProducePurgatory.Increment();
-            try
-            {
-                // Not cancellable: if the producer disconnects, the batch is still in the log and must still become
-                // visible once durable, or the high watermark would stall until the next append. The fsync is bounded.
-                await Log.WaitForFlushAsync(result.LastOffset + 1, CancellationToken.None).ConfigureAwait(false);
-            }
-            finally
-            {
-                BrokerMetrics.ProducePurgatory.Decrement();
-            }
-        }
-        AdvanceHighWatermark();
-        return result;
-    }
 
     public void AdvanceHighWatermark()
     {
         TaskCompletionSource? toComplete = null;
         lock (_hwLock)
         {
-            long candidate = flushOnAck ? Log.FlushedOffset : Log.LogEndOffset;
+            long candidate = HighWatermarkCandidate();
             if (candidate > Log.HighWatermark)
             {
                 Log.HighWatermark = candidate;
@@ -66,7 +45,7 @@ public sealed class Partition(string topic, Guid topicId, int index, PartitionLo
         toComplete?.TrySetResult();
     }
 
-    /// <summary>Wakes fetchers waiting on this partition (deletion, leadership change).</summary>
+    /// <summary>Wakes fetchers and producers waiting on this partition (deletion, leadership change).</summary>
     public void WakeWaiters()
     {
         TaskCompletionSource old;
@@ -76,5 +55,6 @@ public sealed class Partition(string topic, Guid topicId, int index, PartitionLo
             _dataArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
         old.TrySetResult();
+        WakeFollowerFetches();
     }
 }

@@ -8,10 +8,14 @@ namespace Samsa.Broker.Replication;
 
 /// <summary>
 /// Hosts the partitions whose replicas are on this node, following the metadata image: it opens logs for new
-/// partitions, applies topic config changes, and deletes logs of removed topics (Kafka's metadata publisher).
+/// partitions, applies topic config changes, deletes logs of removed topics (Kafka's metadata publisher), and gives
+/// each partition its role on every image change — leader (new epoch, followers' progress reset, ISR tracking) or
+/// follower (clients refused, the replica fetcher truncates and copies from the leader). As leader it keeps the ISR
+/// honest: followers that fall behind for replica.lag.time.max.ms are removed and followers that catch up are added,
+/// both through AlterPartition to the controller (see ReplicaManager.Isr.cs).
 /// Produce and Fetch go through it; it knows nothing of the wire.
 /// </summary>
-public sealed class ReplicaManager : IDisposable
+public sealed partial class ReplicaManager : IDisposable
 {
     private readonly ConcurrentDictionary<(string Topic, int Partition), Partition> _partitions = new();
     private readonly LogManager _logs;
@@ -32,6 +36,8 @@ public sealed class ReplicaManager : IDisposable
         _logger = logger;
         metadata.Applied += OnMetadataApplied;
     }
+
+    public int NodeId => _nodeId;
 
     public bool FlushOnAck => _flushOnAck;
 
@@ -88,7 +94,7 @@ public sealed class ReplicaManager : IDisposable
                 {
                     if (existing.TopicId == topic.TopicId)
                     {
-                        existing.LeaderEpoch = p.LeaderEpoch;
+                        ApplyRole(existing, p);
                         continue;
                     }
                     RemovePartition(existing); // same name, new topic id: the old topic was deleted
@@ -97,9 +103,9 @@ public sealed class ReplicaManager : IDisposable
                 {
                     config ??= _configs.Effective(topic.Name);
                     var log = _logs.GetOrCreate(topic.Name, p.PartitionId, config, topic.TopicId);
-                    var partition = new Partition(topic.Name, topic.TopicId, p.PartitionId, log, _flushOnAck) { LeaderEpoch = p.LeaderEpoch };
-                    if (log.HighWatermark < log.LogEndOffset) log.HighWatermark = log.LogEndOffset; // single node: what survived is durable
+                    var partition = new Partition(topic.Name, topic.TopicId, p.PartitionId, log, _flushOnAck) { LocalBrokerId = _nodeId };
                     _partitions[(topic.Name, p.PartitionId)] = partition;
+                    ApplyRole(partition, p);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
                 {
@@ -112,7 +118,8 @@ public sealed class ReplicaManager : IDisposable
         foreach (var partition in _partitions.Values.ToList())
         {
             var topic = image.TopicsByName.GetValueOrDefault(partition.Topic);
-            if (topic is null || topic.TopicId != partition.TopicId || partition.Index >= topic.Partitions.Length)
+            if (topic is null || topic.TopicId != partition.TopicId || partition.Index >= topic.Partitions.Length
+                || !topic.Partitions[partition.Index].Replicas.Contains(_nodeId))
                 RemovePartition(partition);
         }
     }
@@ -120,6 +127,7 @@ public sealed class ReplicaManager : IDisposable
     private void RemovePartition(Partition partition)
     {
         if (!_partitions.TryRemove(((partition.Topic, partition.Index)), out _)) return;
+        _fetchers?.RemovePartition(partition);
         partition.WakeWaiters();
         try
         {
@@ -133,5 +141,9 @@ public sealed class ReplicaManager : IDisposable
         _logger.LogInformation("Removed partition {Topic}-{Partition}", partition.Topic, partition.Index);
     }
 
-    public void Dispose() => _metadata.Applied -= OnMetadataApplied;
+    public void Dispose()
+    {
+        _metadata.Applied -= OnMetadataApplied;
+        StopIsrChecks();
+    }
 }
