@@ -72,6 +72,75 @@ public sealed class TransactionClusterTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task Killing_the_coordinator_moves_it_and_the_new_one_aborts_the_open_transaction_for_a_new_producer()
+    {
+        await using var cluster = new ClusterFixture(extraConfig: new Dictionary<string, string>
+        {
+            ["transaction.state.log.num.partitions"] = "3",
+            ["transaction.state.log.replication.factor"] = "3",
+            ["offsets.topic.num.partitions"] = "3",
+            ["offsets.topic.replication.factor"] = "3",
+        });
+        cluster.StartAll();
+        await cluster.WaitForClusterAsync(3, Formation);
+        const string topic = "failover-txn";
+        using (var admin = ClusterFixture.Admin(cluster.Bootstrap))
+            await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = 3, ReplicationFactor = 3 }],
+                new CreateTopicsOptions { RequestTimeout = TimeSpan.FromSeconds(20), OperationTimeout = TimeSpan.FromSeconds(20) });
+        try
+        {
+            var zombie = new ProducerBuilder<string, string>(new ProducerConfig
+            {
+                BootstrapServers = cluster.Bootstrap, TransactionalId = "failover-tx", TransactionTimeoutMs = 60_000, LingerMs = 1,
+            }).Build();
+            zombie.InitTransactions(TimeSpan.FromSeconds(60));
+            zombie.BeginTransaction();
+            for (int p = 0; p < 3; p++)
+                zombie.Produce(new TopicPartition(topic, p), new Message<string, string> { Key = "k", Value = $"open-{p}" });
+            zombie.Flush(TimeSpan.FromSeconds(30));
+
+            // The coordinator: leader of the transactional id's __transaction_state partition (Kafka's hash).
+            int index = Samsa.Broker.Groups.CoordinatorPartitioner.PartitionFor("failover-tx", 3);
+            int coordinator = ClusterFixture.MetadataOf(cluster.Node(1)).Topics.First(t => t.Topic == "__transaction_state").Partitions
+                .First(p => p.PartitionId == index).Leader;
+            output.WriteLine($"coordinator: node {coordinator}");
+            cluster.Node(coordinator).Kill();
+            var survivor = cluster.Nodes.First(n => n.NodeId != coordinator);
+            await ClusterFixture.WaitForAsync("a new coordinator", Formation, () =>
+            {
+                var leader = ClusterFixture.MetadataOf(survivor).Topics.FirstOrDefault(t => t.Topic == "__transaction_state")?.Partitions
+                    .First(p => p.PartitionId == index).Leader;
+                return leader is > 0 && leader != coordinator ? (object)leader : null;
+            });
+
+            string bootstrap = string.Join(",", cluster.Nodes.Where(n => n.NodeId != coordinator).Select(n => n.Bootstrap));
+            using var successor = new ProducerBuilder<string, string>(new ProducerConfig
+            {
+                BootstrapServers = bootstrap, TransactionalId = "failover-tx", TransactionTimeoutMs = 60_000, LingerMs = 1,
+            }).Build();
+            successor.InitTransactions(TimeSpan.FromSeconds(60)); // the new coordinator aborts the zombie's transaction
+            successor.BeginTransaction();
+            for (int p = 0; p < 3; p++)
+                successor.Produce(new TopicPartition(topic, p), new Message<string, string> { Key = "k", Value = $"successor-{p}" });
+            successor.CommitTransaction(TimeSpan.FromSeconds(60));
+
+            var committed = await ClusterFixture.WaitForAsync("the successor's records for read_committed", Formation, () =>
+            {
+                var values = ReadAll(bootstrap, topic, IsolationLevel.ReadCommitted);
+                return values.Count == 3 ? values : null;
+            });
+            Assert.Equal(["successor-0", "successor-1", "successor-2"], committed.Order());
+            Assert.Equal(6, ReadAll(bootstrap, topic, IsolationLevel.ReadUncommitted).Count);
+            zombie.Dispose();
+        }
+        catch
+        {
+            output.WriteLine(cluster.Logs(80));
+            throw;
+        }
+    }
+
     private static List<string> ReadAll(string bootstrap, string topic, IsolationLevel isolation)
     {
         using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig
