@@ -69,6 +69,9 @@ public sealed class BrokerHost : IAsyncDisposable
 
     /// <summary>Connections to the other nodes on inter.broker.listener.name (forwarding, replica fetchers, markers).</summary>
     internal BrokerChannelPool InterBroker => _interBroker;
+    /// <summary>Authentication of each Kafka listener (by listener name), with the sessions of its open connections.</summary>
+    internal IReadOnlyDictionary<string, Security.Authentication.ListenerSecurity> ListenerSecurity { get; private init; } =
+        new Dictionary<string, Security.Authentication.ListenerSecurity>();
 
     /// <summary>"host:port" of the first Kafka listener, for clients' bootstrap.servers.</summary>
     public string BootstrapServers => $"{Node.AdvertisedEndpoints[0].Host}:{Node.AdvertisedEndpoints[0].Port}";
@@ -130,6 +133,10 @@ public sealed class BrokerHost : IAsyncDisposable
         ListenOptions? httpListenOptions = null;
         RequestDispatcher? dispatcher = null;
         var kafkaListeners = config.Listeners.Where(l => !config.ControllerListenerNames.Contains(l.Name)).ToList();
+        // TLS material and SASL settings are loaded now so a bad key store or JAAS entry fails the start, not a connection.
+        var listenerSecurity = kafkaListeners.ToDictionary(l => l.Name, l => new Security.Authentication.ListenerSecurity(
+            Security.Authentication.ListenerAuthentication.From(config, l, logger), metadataLog, time,
+            loggerFactory.CreateLogger<Security.Authentication.ListenerSecurity>()));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -139,7 +146,13 @@ public sealed class BrokerHost : IAsyncDisposable
                 var address = listener.Address ?? (listener.Host is "" or "localhost" ? IPAddress.Loopback : ResolveHost(listener.Host));
                 kestrel.Listen(address, listener.Port, listen =>
                 {
-                    var limits = new BrokerLimits(config.SocketRequestMaxBytes, listener.Name, TimeSpan.FromMilliseconds(config.ConnectionsMaxIdleMs));
+                    var security = listenerSecurity[listener.Name];
+                    var limits = new BrokerLimits(config.SocketRequestMaxBytes, listener.Name, TimeSpan.FromMilliseconds(config.ConnectionsMaxIdleMs))
+                    {
+                        Security = security,
+                    };
+                    // TLS (SSL, SASL_SSL) terminates in Kestrel before the Kafka handler: plaintext bytes never reach it.
+                    if (security.Settings.Tls is { } tls) listen.UseHttps(tls.KestrelOptions());
                     listen.Use(_ => connection =>
                         new KafkaConnectionHandler(dispatcher!, limits, metrics, loggerFactory.CreateLogger<KafkaConnectionHandler>(), ready.Task)
                             .OnConnectedAsync(connection));
@@ -167,9 +180,12 @@ public sealed class BrokerHost : IAsyncDisposable
         var groupCoordinator = new Groups.GroupCoordinator(replicas, metadataLog, topicCreator, config, time, loggerFactory);
         var authorizer = Security.Authorization.Authorizers.Create(config, metadataLog, loggerFactory);
         var quotas = ClientQuotas.Create(config, metadataLog, time);
+        var markerWriter = new Transactions.LocalTxnMarkerWriter(replicas, metadataLog, groupCoordinator, config.NodeId, time,
+            loggerFactory.CreateLogger<Transactions.LocalTxnMarkerWriter>());
+        var transactions = new Transactions.TransactionCoordinator(replicas, metadataLog, topicCreator, config, producerIds, markerWriter, time, loggerFactory);
         IApiHandler[] handlers =
         [
-            new ProduceHandler(replicas, metadataLog, topicConfigs, metrics, quotas),
+            new ProduceHandler(replicas, metadataLog, topicConfigs, metrics, quotas, transactions),
             new FetchHandler(replicas, metadataLog, fetchSessions, metrics, config.FetchMaxBytes, quotas),
             new ListOffsetsHandler(replicas),
             new OffsetForLeaderEpochHandler(replicas),
@@ -183,8 +199,8 @@ public sealed class BrokerHost : IAsyncDisposable
             new DescribeClusterHandler(metadataLog, node),
             new DeleteRecordsHandler(replicas),
             new DescribeLogDirsHandler(replicas, config),
-            new InitProducerIdHandler(producerIds),
-            new FindCoordinatorHandler(groupCoordinator, metadataLog, node),
+            new InitProducerIdHandler(producerIds, transactions),
+            new FindCoordinatorHandler(groupCoordinator, metadataLog, node, transactions),
             new JoinGroupHandler(groupCoordinator),
             new SyncGroupHandler(groupCoordinator),
             new HeartbeatHandler(groupCoordinator),
@@ -202,6 +218,18 @@ public sealed class BrokerHost : IAsyncDisposable
             new DeleteAclsHandler(controller),
             new DescribeClientQuotasHandler(metadataLog),
             new AlterClientQuotasHandler(controller),
+            new SaslHandshakeHandler(),
+            new SaslAuthenticateHandler(loggerFactory.CreateLogger<SaslAuthenticateHandler>()),
+            new AlterUserScramCredentialsHandler(controller),
+            new DescribeUserScramCredentialsHandler(metadataLog),
+            new AddPartitionsToTxnHandler(transactions, metadataLog),
+            new AddOffsetsToTxnHandler(transactions, groupCoordinator),
+            new EndTxnHandler(transactions),
+            new TxnOffsetCommitHandler(groupCoordinator, transactions, metadataLog),
+            new WriteTxnMarkersHandler(markerWriter),
+            new DescribeTransactionsHandler(transactions),
+            new ListTransactionsHandler(transactions),
+            new DescribeProducersHandler(replicas, metadataLog, config.NodeId),
         ];
         var table = new List<IApiHandler>(handlers);
         RequestDispatcher? built = null;
@@ -212,6 +240,7 @@ public sealed class BrokerHost : IAsyncDisposable
         var exporter = new Metrics.MetricsExporter(metrics, replicas, metadataLog, groupCoordinator, config.NodeId, logs.Cleaner);
         web.MapGet("/metrics", () => Results.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8"));
         web.Lifetime.ApplicationStopping.Register(groupCoordinator.Dispose);
+        web.Lifetime.ApplicationStopping.Register(transactions.Dispose);
         await web.StartAsync(ct).ConfigureAwait(false);
 
         for (int i = 0; i < kafkaListeners.Count; i++)
@@ -234,7 +263,8 @@ public sealed class BrokerHost : IAsyncDisposable
         logger.LogInformation("Samsa node {NodeId} (cluster {ClusterId}) serving Kafka on {Endpoints}, HTTP on {Http}; data in {LogDirs}",
             config.NodeId, config.ClusterId, string.Join(", ", advertised.Select(a => $"{a.Name}://{a.Host}:{a.Port}")),
             httpUri?.ToString() ?? "(off)", string.Join(", ", config.LogDirs));
-        return new BrokerHost(web, logs, metadataLog, metadataOverride is null, replicas, fetchers, interBroker, bound, httpUri, node, metrics, logger);
+        return new BrokerHost(web, logs, metadataLog, metadataOverride is null, replicas, fetchers, interBroker, bound, httpUri, node, metrics, logger)
+            { ListenerSecurity = listenerSecurity };
     }
 
     private static IPAddress ResolveHost(string host)

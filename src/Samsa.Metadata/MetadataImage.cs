@@ -32,6 +32,10 @@ public sealed partial record MetadataImage(
         ImmutableDictionary<int, BrokerImage>.Empty,
         0);
 
+    /// <summary>SCRAM credentials by user and mechanism (salted keys only, never a password); see ScramCredentials.cs.</summary>
+    public ImmutableDictionary<(string User, ScramMechanism Mechanism), ScramCredentialImage> ScramCredentials { get; init; } =
+        ImmutableDictionary<(string, ScramMechanism), ScramCredentialImage>.Empty;
+
     public TopicImage? Topic(string name) => TopicsByName.GetValueOrDefault(name);
 
     public ImmutableDictionary<string, string> ConfigsOf(ConfigResourceType type, string name) =>
@@ -56,6 +60,8 @@ public sealed partial record MetadataImage(
         AccessControlEntryRecord a => this with { Acls = Acls.SetItem(a.Id, a) },
         RemoveAccessControlEntryRecord r => this with { Acls = Acls.Remove(r.Id) },
         ClientQuotaRecord q => ApplyClientQuota(q),
+        UserScramCredentialRecord u => this with { ScramCredentials = ScramCredentials.SetItem((u.Name, u.Mechanism), ScramCredentialImage.Of(u)) },
+        RemoveUserScramCredentialRecord r => this with { ScramCredentials = ScramCredentials.Remove((r.Name, r.Mechanism)) },
         _ => throw new InvalidOperationException($"Unknown metadata record {record.GetType().Name}"),
     };
 

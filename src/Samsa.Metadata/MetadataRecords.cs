@@ -18,6 +18,8 @@ namespace Samsa.Metadata;
 [JsonDerivedType(typeof(AccessControlEntryRecord), "acl")]
 [JsonDerivedType(typeof(RemoveAccessControlEntryRecord), "remove-acl")]
 [JsonDerivedType(typeof(ClientQuotaRecord), "client-quota")]
+[JsonDerivedType(typeof(UserScramCredentialRecord), "user-scram-credential")]
+[JsonDerivedType(typeof(RemoveUserScramCredentialRecord), "remove-user-scram-credential")]
 public abstract record MetadataRecord;
 
 public sealed record TopicRecord(string Name, Guid TopicId) : MetadataRecord;

@@ -15,8 +15,30 @@ internal readonly record struct BatchInfo(
     int LastSequence,
     int RecordCount,
     bool IsControl,
-    bool IsTransactional)
+    bool IsTransactional,
+    short ControlType = -1)
 {
+    /// <summary>An end-transaction marker whose type was read (<see cref="WithControlType"/>): COMMIT or ABORT.</summary>
+    public bool IsTxnMarker => IsControl && ControlType is (short)Samsa.Protocol.Records.ControlRecordType.Abort or (short)Samsa.Protocol.Records.ControlRecordType.Commit;
+
+    public bool IsAbortMarker => IsControl && ControlType == (short)Samsa.Protocol.Records.ControlRecordType.Abort;
+
+    /// <summary>This header with <see cref="ControlType"/> read from the whole batch <paramref name="batch"/> (control batches only).</summary>
+    public BatchInfo WithControlType(ReadOnlySpan<byte> batch) => IsControl ? this with { ControlType = ReadControlType(batch) } : this;
+
+    /// <summary>
+    /// The type in the key of the first record of a whole control batch (0 ABORT, 1 COMMIT, ...), or -1 when it cannot be
+    /// read. Control batches hold one tiny record, so decoding it costs little.
+    /// </summary>
+    public static short ReadControlType(ReadOnlySpan<byte> batch)
+    {
+        var h = new RecordBatchHeader(batch);
+        if (!h.IsControl || h.RecordCount < 1 || batch.Length < h.SizeInBytes) return -1;
+        var records = new List<Record>(1);
+        if (new RecordBatch(batch[..h.SizeInBytes].ToArray()).TryReadRecords(records) != RecordBatchError.None || records.Count == 0) return -1;
+        return records[0].Key is { } key && EndTransactionMarker.TryParseType(key.Span, out var type) ? (short)type : (short)-1;
+    }
+
     public static BatchInfo From(ReadOnlySpan<byte> header)
     {
         var h = new RecordBatchHeader(header);

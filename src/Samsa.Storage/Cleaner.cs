@@ -11,7 +11,9 @@ namespace Samsa.Storage;
 ///    the map is full (the pass then ends where the map ends);
 /// 2. rewrite every closed segment below that end, in groups that fit one segment, keeping a record only if it is the
 ///    latest for its key (offsets preserved, gaps appear), dropping keyless records, keeping tombstones until their
-///    batch's delete horizon, keeping control batches and the last batch of each live producer (possibly emptied);
+///    batch's delete horizon, keeping the last batch of each live producer (possibly emptied); data of aborted
+///    transactions is dropped and transaction markers go once their transaction has no data left and their delete
+///    horizon passed (<see cref="CleanerTransactions"/>); the cleaned segment gets the ".txnindex" entries still needed;
 /// 3. swap each group in with the crash-safe protocol: write "&lt;base&gt;.log.cleaned" + indexes, fsync, rename to
 ///    ".swap", rename the old segments to ".deleted", rename ".swap" to the final names (LogRecovery completes or rolls
 ///    back a pass interrupted at any step).
@@ -41,6 +43,7 @@ internal sealed class Cleaner(OffsetMap map, CleanerThrottle throttle, int ioBuf
         long firstDirty = section.FirstDirtyOffset;
         long endOffset = firstDirty;
         bool full = false;
+        var mapTxns = new CleanerTransactions(log.CollectAbortedTransactions(firstDirty, section.FirstUncleanableOffset));
         for (int i = 0; i < segments.Length - 1 && !full; i++)
         {
             var segment = segments[i];
@@ -51,7 +54,9 @@ internal sealed class Cleaner(OffsetMap map, CleanerThrottle throttle, int ioBuf
                 var h = new RecordBatchHeader(batch.Span);
                 if (h.LastOffset < firstDirty) return true;
                 if (h.LastOffset >= section.FirstUncleanableOffset) return false;
-                if (!h.IsControl)
+                if (h.IsControl) mapTxns.CanDiscardControl(batch.Span);
+                // Aborted data never supersedes a committed value.
+                else if (!mapTxns.IsAbortedData(h))
                 {
                     if (map.Count + h.RecordCount > map.MaxEntries)
                     {
@@ -81,6 +86,9 @@ internal sealed class Cleaner(OffsetMap map, CleanerThrottle throttle, int ioBuf
         {
             cancellationToken.ThrowIfCancellationRequested();
             var cleaned = LogSegment.CreateCleaned(log.Directory, group[0].BaseOffset, config, now);
+            int last = Array.IndexOf(segments, group[^1]);
+            long groupEnd = last + 1 < segments.Length ? segments[last + 1].BaseOffset : group[^1].NextOffset;
+            var txns = new CleanerTransactions(log.CollectAbortedTransactions(group[0].BaseOffset, groupEnd));
             bool swapOnDisk = false;
             try
             {
@@ -88,7 +96,7 @@ internal sealed class Cleaner(OffsetMap map, CleanerThrottle throttle, int ioBuf
                 {
                     bytesRead += ForEachBatch(source, batch =>
                     {
-                        var (read, kept, horizon) = Filter(batch, config, producers, now);
+                        var (read, kept, horizon) = Filter(batch, config, producers, txns, now);
                         recordsRead += read;
                         recordsRetained += kept;
                         latestHorizon = Math.Max(latestHorizon, horizon);
@@ -97,6 +105,7 @@ internal sealed class Cleaner(OffsetMap map, CleanerThrottle throttle, int ioBuf
                     }, cancellationToken);
                 }
                 bytesWritten += FlushOutput(cleaned);
+                foreach (var txn in txns.RetainedIndexEntries) cleaned.TxnIndex.Append(txn);
                 cleaned.OnBecomeInactive();
                 cleaned.Flush();
                 Fault?.Invoke(CleanerStep.CleanedWritten);
@@ -130,18 +139,35 @@ internal sealed class Cleaner(OffsetMap map, CleanerThrottle throttle, int ioBuf
     /// Filters one batch into the output buffer. Returns (records read, records kept, delete horizon of the written batch
     /// if it holds tombstones, else -1).
     /// </summary>
-    private (int Read, int Kept, long Horizon) Filter(ReadOnlyMemory<byte> memory, LogConfig config, Dictionary<long, long> producers, long now)
+    private (int Read, int Kept, long Horizon) Filter(ReadOnlyMemory<byte> memory, LogConfig config, Dictionary<long, long> producers,
+        CleanerTransactions txns, long now)
     {
         var batch = memory.Span;
         var h = new RecordBatchHeader(batch);
+        bool hasHorizon = BatchRewriter.HasDeleteHorizon(h);
         if (h.IsControl)
         {
-            // Transaction markers are kept: without transactions there is no aborted data they could still guard, and
-            // Kafka only drops a marker once no data of its transaction remains and its horizon has passed.
+            // A transaction marker goes only once no data of its transaction remains and its delete horizon has passed
+            // (set by the pass that first finds it discardable), as Kafka.
+            bool canDiscard = txns.CanDiscardControl(batch);
+            if (canDiscard && hasHorizon && now >= h.BaseTimestamp) return (h.RecordCount, 0, -1);
+            if (canDiscard && !hasHorizon && h.RecordCount > 0)
+            {
+                ReadRecords(memory);
+                long markerHorizon = SaturatingAdd(now, config.DeleteRetentionMs);
+                BatchRewriter.WriteRetained(batch, _records, markerHorizon, _output, _scratch);
+                return (h.RecordCount, h.RecordCount, markerHorizon);
+            }
             _output.Write(batch);
-            return (h.RecordCount, h.RecordCount, -1);
+            return (h.RecordCount, h.RecordCount, canDiscard && hasHorizon ? h.BaseTimestamp : -1);
         }
-        bool hasHorizon = BatchRewriter.HasDeleteHorizon(h);
+        if (txns.IsAbortedData(h))
+        {
+            // Aborted records are never exposed by compaction; a live producer's last batch stays as an empty header.
+            if (h.HasProducerId && producers.TryGetValue(h.ProducerId, out long lastOfProducer) && lastOfProducer == h.LastOffset)
+                BatchRewriter.WriteEmpty(batch, _output);
+            return (h.RecordCount, 0, -1);
+        }
         long horizon = hasHorizon ? h.BaseTimestamp : -1;
         bool retainTombstones = !hasHorizon || now < horizon;
         ReadRecords(memory);

@@ -9,6 +9,7 @@ internal static class FileNames
     public const string IndexSuffix = ".index";
     public const string TimeIndexSuffix = ".timeindex";
     public const string SnapshotSuffix = ".snapshot";
+    public const string TxnIndexSuffix = ".txnindex";
     public const string DeletedSuffix = ".deleted";
     public const string CleanedSuffix = ".cleaned";
     public const string SwapSuffix = ".swap";
@@ -24,6 +25,7 @@ internal static class FileNames
     public static string LogFile(string dir, long baseOffset) => Path.Combine(dir, OffsetPrefix(baseOffset) + LogSuffix);
     public static string IndexFile(string dir, long baseOffset) => Path.Combine(dir, OffsetPrefix(baseOffset) + IndexSuffix);
     public static string TimeIndexFile(string dir, long baseOffset) => Path.Combine(dir, OffsetPrefix(baseOffset) + TimeIndexSuffix);
+    public static string TxnIndexFile(string dir, long baseOffset) => Path.Combine(dir, OffsetPrefix(baseOffset) + TxnIndexSuffix);
     public static string SnapshotFile(string dir, long offset) => Path.Combine(dir, OffsetPrefix(offset) + SnapshotSuffix);
 
     /// <summary>Parses the base offset out of "00000000000000000042.log" style names.</summary>

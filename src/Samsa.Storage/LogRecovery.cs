@@ -109,7 +109,8 @@ internal static class LogRecovery
             {
                 string stem = file[..^FileNames.SwapSuffix.Length];
                 if (FileNames.TryParseOffset(stem, FileNames.LogSuffix, out long o)) swaps.Add(o);
-                else File.Delete(path); // a swap index: rebuilt from the log after the swap completes
+                // The aborted-transaction index of a swap goes with it (below); it is not rebuildable from the segment alone.
+                else if (!stem.EndsWith(FileNames.TxnIndexSuffix, StringComparison.Ordinal)) File.Delete(path); // a swap index: rebuilt from the log after the swap completes
             }
         }
         swaps.Sort();
@@ -120,6 +121,7 @@ internal static class LogRecovery
             {
                 logger.LogWarning("Deleting swap segment {Segment} of {Partition}: an interrupted cleaning left .cleaned files below it", baseOffset, name);
                 File.Delete(swapPath);
+                File.Delete(FileNames.TxnIndexFile(dir, baseOffset) + FileNames.SwapSuffix);
                 continue;
             }
             long next;
@@ -140,6 +142,8 @@ internal static class LogRecovery
                 }
             }
             File.Move(swapPath, FileNames.LogFile(dir, baseOffset));
+            string txnSwap = FileNames.TxnIndexFile(dir, baseOffset) + FileNames.SwapSuffix;
+            if (File.Exists(txnSwap)) File.Move(txnSwap, FileNames.TxnIndexFile(dir, baseOffset), overwrite: true);
             logger.LogWarning("Completed the interrupted swap of cleaned segment {Segment} of {Partition} (offsets up to {Next})", baseOffset, name, next);
         }
         if (swaps.Count > 0) DurableFile.FsyncDirectory(dir);
@@ -148,7 +152,7 @@ internal static class LogRecovery
     private static void DeleteOrphanIndexes(string dir, List<long> baseOffsets)
     {
         var known = baseOffsets.ToHashSet();
-        foreach (var suffix in new[] { FileNames.IndexSuffix, FileNames.TimeIndexSuffix })
+        foreach (var suffix in new[] { FileNames.IndexSuffix, FileNames.TimeIndexSuffix, FileNames.TxnIndexSuffix })
         {
             foreach (var path in Directory.EnumerateFiles(dir, "*" + suffix))
             {
@@ -162,6 +166,7 @@ internal static class LogRecovery
         File.Delete(FileNames.LogFile(dir, baseOffset));
         File.Delete(FileNames.IndexFile(dir, baseOffset));
         File.Delete(FileNames.TimeIndexFile(dir, baseOffset));
+        File.Delete(FileNames.TxnIndexFile(dir, baseOffset));
     }
 
     /// <summary>The persisted log start offset (advanced by DeleteRecords), or 0.</summary>

@@ -37,6 +37,7 @@ internal sealed class LogSegment : IDisposable
         _size = RandomAccess.GetLength(_log);
         OffsetIndex = new OffsetIndex(FileNames.IndexFile(dir, baseOffset) + suffix, baseOffset, maxIndexBytes);
         TimeIndex = new TimeIndex(FileNames.TimeIndexFile(dir, baseOffset) + suffix, baseOffset, maxIndexBytes);
+        TxnIndex = new TransactionIndex(FileNames.TxnIndexFile(dir, baseOffset) + suffix);
         CreatedMs = createdMs;
         _nextOffset = baseOffset;
         var last = TimeIndex.LastEntry;
@@ -51,7 +52,7 @@ internal sealed class LogSegment : IDisposable
     /// </summary>
     public static LogSegment CreateCleaned(string dir, long baseOffset, LogConfig config, long nowMs)
     {
-        foreach (var path in new[] { FileNames.LogFile(dir, baseOffset), FileNames.IndexFile(dir, baseOffset), FileNames.TimeIndexFile(dir, baseOffset) })
+        foreach (var path in new[] { FileNames.LogFile(dir, baseOffset), FileNames.IndexFile(dir, baseOffset), FileNames.TimeIndexFile(dir, baseOffset), FileNames.TxnIndexFile(dir, baseOffset) })
             File.Delete(path + FileNames.CleanedSuffix);
         return new LogSegment(dir, baseOffset, config.IndexIntervalBytes, config.SegmentIndexBytes, nowMs, FileNames.CleanedSuffix);
     }
@@ -64,6 +65,8 @@ internal sealed class LogSegment : IDisposable
     public string LogPath { get; private set; }
     public OffsetIndex OffsetIndex { get; }
     public TimeIndex TimeIndex { get; }
+    /// <summary>Aborted transactions whose ABORT marker is in this segment (".txnindex").</summary>
+    public TransactionIndex TxnIndex { get; }
     /// <summary>When this segment was created or loaded, by the log's clock; segment.ms rolls are measured from it.</summary>
     public long CreatedMs { get; }
     public long Size => Volatile.Read(ref _size);
@@ -177,6 +180,7 @@ internal sealed class LogSegment : IDisposable
         }
         long truncated = fileSize - position;
         if (truncated > 0) RandomAccess.SetLength(_log, position);
+        TxnIndex.TruncateTo(expected);
         Volatile.Write(ref _size, position);
         return new SegmentScanResult(position, truncated, expected, reason);
     }
@@ -260,7 +264,10 @@ internal sealed class LogSegment : IDisposable
         return n == length ? buffer : buffer[..n];
     }
 
-    /// <summary>Visits batch headers from the one containing <paramref name="fromOffset"/> on, in order, while <paramref name="visit"/> returns true.</summary>
+    /// <summary>
+    /// Visits batch headers from the one containing <paramref name="fromOffset"/> on, in order, while <paramref name="visit"/>
+    /// returns true. Control batches come with their <see cref="BatchInfo.ControlType"/>.
+    /// </summary>
     public void ForEachBatch(long fromOffset, Func<BatchInfo, bool> visit)
     {
         var start = FindPosition(fromOffset);
@@ -271,6 +278,9 @@ internal sealed class LogSegment : IDisposable
         while (pos + RecordBatchLayout.HeaderSize <= size && reader.Ensure(pos, RecordBatchLayout.HeaderSize))
         {
             var info = BatchInfo.From(reader.Span(pos, RecordBatchLayout.HeaderSize));
+            // Control batches are tiny; their type (COMMIT / ABORT) is needed to replay transactions.
+            if (info.IsControl && info.Size > 0 && pos + info.Size <= size && reader.Ensure(pos, info.Size))
+                info = info.WithControlType(reader.Span(pos, info.Size));
             if (!visit(info)) return;
             pos += info.Size;
         }
@@ -295,6 +305,7 @@ internal sealed class LogSegment : IDisposable
         RandomAccess.FlushToDisk(_log);
         OffsetIndex.Flush();
         TimeIndex.Flush();
+        TxnIndex.Flush();
     }
 
     /// <summary>Renames the three files by appending <paramref name="suffix"/> (e.g. ".deleted"); handles stay open.</summary>
@@ -304,6 +315,7 @@ internal sealed class LogSegment : IDisposable
         LogPath += suffix;
         OffsetIndex.Rename(OffsetIndex.Path + suffix);
         TimeIndex.Rename(TimeIndex.Path + suffix);
+        TxnIndex.Rename(TxnIndex.Path + suffix);
     }
 
     /// <summary>
@@ -315,6 +327,7 @@ internal sealed class LogSegment : IDisposable
         LogPath = Rename(LogPath, from, to);
         OffsetIndex.Rename(Rename(OffsetIndex.Path, from, to, move: false));
         TimeIndex.Rename(Rename(TimeIndex.Path, from, to, move: false));
+        TxnIndex.Rename(Rename(TxnIndex.Path, from, to, move: false));
     }
 
     private static string Rename(string path, string from, string to, bool move = true)
@@ -341,6 +354,7 @@ internal sealed class LogSegment : IDisposable
         TryDelete(LogPath);
         TryDelete(OffsetIndex.Path);
         TryDelete(TimeIndex.Path);
+        TxnIndex.DeleteFile();
     }
 
     private static void TryDelete(string path)
@@ -354,6 +368,7 @@ internal sealed class LogSegment : IDisposable
         _log.Dispose();
         OffsetIndex.Dispose();
         TimeIndex.Dispose();
+        TxnIndex.Dispose();
     }
 
     public override string ToString() => $"LogSegment(baseOffset={BaseOffset}, size={Size})";

@@ -66,12 +66,16 @@ public sealed partial class PartitionLog
         from = Math.Max(from, _logStartOffset);
         int replayed = 0;
         var segments = _segments;
+        // Aborted-transaction entries from the replayed range are re-appended by the replay (they may be torn or missing
+        // after a crash); entries below it are covered by the snapshot's state.
+        for (int i = FloorSegment(segments, from); i < segments.Length; i++) segments[i].TxnIndex.TruncateTo(from);
         for (int i = FloorSegment(segments, from); i < segments.Length && from < logEnd; i++)
         {
-            segments[i].ForEachBatch(from, b =>
+            var segment = segments[i];
+            segment.ForEachBatch(from, b =>
             {
                 if (b.LastOffset < from) return true;
-                _producers.Replay(b);
+                if (_producers.Replay(b) is { } aborted) segment.TxnIndex.Append(aborted);
                 replayed++;
                 return true;
             });

@@ -86,8 +86,18 @@ public sealed partial class PartitionLog : IDisposable
         set => Volatile.Write(ref _highWatermark, Math.Clamp(value, LogStartOffset, LogEndOffset));
     }
 
-    /// <summary>Equals the high watermark until transactions exist.</summary>
-    public long LastStableOffset => HighWatermark;
+    /// <summary>
+    /// The last stable offset (Kafka's LSO): read_committed consumers read below it. The high watermark, held back to the
+    /// first offset of the earliest transaction that is open, or ended by a marker not yet below the high watermark.
+    /// </summary>
+    public long LastStableOffset
+    {
+        get
+        {
+            long hw = HighWatermark;
+            return Math.Min(hw, _producers.FirstUnstableOffset(hw));
+        }
+    }
 
     public long SizeInBytes => _segments.Sum(s => s.Size);
     public int SegmentCount => _segments.Length;
@@ -144,7 +154,7 @@ public sealed partial class PartitionLog : IDisposable
             _epochs.Assign(leaderEpoch, infos[0].BaseOffset);
             error = Write(batches.Span[..at], infos[^1].LastOffset, now, config);
             if (error != AppendError.None) return AppendResult.Failed(error, _logStartOffset);
-            producers.Commit();
+            IndexAborted(producers.Commit());
             Interlocked.Add(ref _unflushedMessages, records);
             result = new AppendResult(AppendError.None, infos[0].BaseOffset, infos[^1].LastOffset,
                 config.LogAppendTime ? now : -1, _logStartOffset, false, records);
@@ -179,7 +189,7 @@ public sealed partial class PartitionLog : IDisposable
             foreach (var info in infos) _epochs.Assign(info.PartitionLeaderEpoch, info.BaseOffset);
             error = Write(batches.Span, infos[^1].LastOffset, NowMs, config, infos[0].BaseOffset);
             if (error != AppendError.None) return AppendResult.Failed(error, _logStartOffset);
-            producers.Commit();
+            IndexAborted(producers.Commit());
             Interlocked.Add(ref _unflushedMessages, records);
             result = new AppendResult(AppendError.None, infos[0].BaseOffset, infos[^1].LastOffset, -1, _logStartOffset, false, records);
         }
@@ -199,6 +209,7 @@ public sealed partial class PartitionLog : IDisposable
                 return AppendError.CorruptMessage;
             var info = BatchInfo.From(rest);
             if (info.Size > rest.Length) return AppendError.CorruptMessage;
+            info = info.WithControlType(rest[..info.Size]);
             if (info.Size > config.MaxMessageBytes || info.Size > config.SegmentBytes) return AppendError.MessageTooLarge;
             list.Add(info);
             at += info.Size;
@@ -206,6 +217,15 @@ public sealed partial class PartitionLog : IDisposable
         if (list.Count == 0) return AppendError.CorruptMessage;
         infos = list.ToArray();
         return AppendError.None;
+    }
+
+    /// <summary>
+    /// Records aborted transactions in the ".txnindex" of the active segment, which holds their markers (one append never
+    /// spans segments). Caller holds the append lock.
+    /// </summary>
+    private void IndexAborted(List<AbortedTxn> aborted)
+    {
+        foreach (var txn in aborted) _segments[^1].TxnIndex.Append(txn);
     }
 
     /// <summary>Rolls if needed and appends; caller holds the append lock.</summary>

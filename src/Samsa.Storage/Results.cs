@@ -16,6 +16,10 @@ public enum AppendError
     OffsetOutOfRange,
     /// <summary>KAFKA_STORAGE_ERROR (56): the write failed with an I/O error.</summary>
     StorageError,
+    /// <summary>
+    /// INVALID_TXN_STATE (48): a client wrote a control batch, or a producer with an open transaction wrote non-transactional data.
+    /// </summary>
+    InvalidTxnState,
 }
 
 /// <summary>Result of an append. Offsets are those of the first and last record appended (or of the duplicate).</summary>

@@ -9,6 +9,7 @@ root.Subcommands.Add(TopicCommand.Create());
 root.Subcommands.Add(ProduceCommand.Create());
 root.Subcommands.Add(ConsumeCommand.Create());
 root.Subcommands.Add(GroupCommand.Create());
+root.Subcommands.Add(AclCommand.Create());
 root.Subcommands.Add(PerfCommand.Create());
 
 // Signals are handled by the verbs (graceful broker shutdown can take longer than System.CommandLine's 2 s default).

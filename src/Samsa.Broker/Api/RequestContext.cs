@@ -35,6 +35,12 @@ public sealed class ClientSession(string connectionId, EndPoint? remoteEndPoint,
 
     /// <summary>How long the connection stays muted from now (zero when not muted).</summary>
     public TimeSpan MutedFor => TimeSpan.FromMilliseconds(Math.Max(0, Volatile.Read(ref _mutedUntil) - Environment.TickCount64));
+
+    /// <summary>The SASL state on SASL listeners (null elsewhere); the dispatcher admits requests through it.</summary>
+    internal Security.Authentication.SaslSession? Sasl { get; set; }
+
+    /// <summary>Set by a handler whose response must be the last on the connection (failed SASL authentication).</summary>
+    internal bool CloseAfterResponse { get; set; }
 }
 
 /// <summary>What a handler knows about the request it serves.</summary>

@@ -66,6 +66,16 @@ public sealed class RequestDispatcher
             return DispatchOutcome.Close;
         }
 
+        if (session.Sasl is { } sasl && !sasl.Admits(header.ApiKey))
+        {
+            // Kafka: before authentication (or after a KIP-368 session expired) only ApiVersions and the SASL requests
+            // are accepted; anything else closes the connection without reaching a handler.
+            _logger.LogInformation("Closing connection {Connection} from {Remote}: {Api} on listener {Listener} {State}",
+                session.ConnectionId, session.RemoteEndPoint, header.ApiKey, session.ListenerName,
+                sasl.IsAuthenticated ? "after the SASL session expired (connections.max.reauth.ms)" : "before SASL authentication");
+            return DispatchOutcome.Close;
+        }
+
         if (!_handlers.TryGetValue(header.ApiKey, out var handler))
         {
             _logger.LogInformation("Closing connection {Connection} from {Remote}: unknown API key {ApiKey}",
@@ -130,6 +140,7 @@ public sealed class RequestDispatcher
             try
             {
                 KafkaFrames.WriteResponse(output, header.ApiKey, header.ApiVersion, header.CorrelationId, body);
+                if (session.CloseAfterResponse) return DispatchOutcome.Close;
             }
             catch (ProtocolException e)
             {

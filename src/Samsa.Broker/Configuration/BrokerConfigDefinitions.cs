@@ -397,6 +397,29 @@ public static class BrokerConfigDefinitions
         Str("ssl.client.auth", "none", Medium,
             "Client certificate authentication: required, requested or none.")
             with { ValidValues = ["required", "requested", "none"] },
+        Password("ssl.keystore.certificate.chain", High,
+            "PEM certificate chain of the broker, inline (with ssl.keystore.type=PEM and ssl.keystore.key)."),
+        Password("ssl.keystore.key", High,
+            "PEM private key of the broker, inline (with ssl.keystore.type=PEM); encrypted keys use ssl.key.password."),
+        Password("ssl.truststore.certificates", High,
+            "PEM trusted certificates, inline (with ssl.truststore.type=PEM)."),
+        List("ssl.enabled.protocols", "TLSv1.2,TLSv1.3", Medium,
+            "TLS versions accepted on SSL and SASL_SSL listeners.")
+            with { ValidValues = ["TLSv1.2", "TLSv1.3"] },
+        Str("ssl.principal.mapping.rules", "DEFAULT", Low,
+            "Rules mapping a client certificate's distinguished name to a principal name: RULE:pattern/replacement/[LU] " +
+            "entries, then DEFAULT (the full DN, e.g. CN=alice,O=Example)."),
+        Long("connections.max.reauth.ms", "0", Medium,
+            "KIP-368: when positive, SASL sessions last at most this long; clients re-authenticate on the same connection " +
+            "and a connection whose session expired is closed at its next request. 0 disables re-authentication.")
+            with { Min = 0 },
+        Int("sasl.server.max.receive.size", "16384", Low,
+            "Largest request accepted on a SASL listener before authentication completes; a larger one closes the " +
+            "connection. Samsa default: 16384 (Kafka: 524288); PLAIN and SCRAM messages are a few hundred bytes.")
+            with { Min = 64 },
+        Long("sasl.server.authentication.timeout.ms", "10000", Low,
+            "Samsa only: a connection on a SASL listener that has not authenticated this long after connecting is closed.")
+            with { Min = 1 },
 
         Int("quota.window.num", "11", Low,
             "Number of samples kept to compute client quota rates.")

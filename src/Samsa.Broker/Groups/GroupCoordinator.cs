@@ -112,6 +112,15 @@ public sealed class GroupCoordinator : IDisposable
         return ShardFor(groupId);
     }
 
+    /// <summary>
+    /// A transaction marker was appended to <c>__consumer_offsets-<paramref name="partition"/></c>: the shard makes the
+    /// producer's pending transactional offsets committed (COMMIT) or drops them (ABORT).
+    /// </summary>
+    public void OnTransactionMarker(int partition, long producerId, bool commit)
+    {
+        if (_shards.TryGetValue(partition, out var shard)) shard.CompleteTransaction(producerId, commit);
+    }
+
     private void OnMetadataApplied(MetadataImage image, IReadOnlyList<MetadataRecord> records) => Reconcile(image);
 
     private void Reconcile(MetadataImage image)

@@ -115,9 +115,11 @@ public sealed partial class GroupCoordinatorShard : IDisposable
         var offsets = new OffsetStore();
         var consumerGroups = new ConsumerGroupLoader();
         int count = 0;
+        var pending = new TransactionalOffsetReplay();
         foreach (var record in _log.ReadAll())
         {
             count++;
+            if (pending.TryApply(record, offsets)) continue;
             if (consumerGroups.TryApply(record)) continue;
             switch (GroupRecordSerde.DecodeKey(record.Key))
             {
@@ -140,6 +142,7 @@ public sealed partial class GroupCoordinatorShard : IDisposable
             foreach (var group in offsets.Groups.ToList())
                 foreach (var (tp, o) in offsets.All(group))
                     Offsets.Put(group, tp.Topic, tp.Partition, o);
+            pending.MoveOpenTo(Offsets);
             foreach (var (id, value) in groupRecords)
                 if (value is not null) AddGroup(ClassicGroup.FromRecord(id, value, now));
             foreach (var group in consumerGroups.Groups) AddGroup(group);

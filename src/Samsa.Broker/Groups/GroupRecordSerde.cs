@@ -4,8 +4,16 @@ using Samsa.Protocol.Serialization;
 
 namespace Samsa.Broker.Groups;
 
-/// <summary>One record of __consumer_offsets: key bytes and value bytes (null = tombstone).</summary>
-public readonly record struct CoordinatorRecord(byte[] Key, byte[]? Value);
+/// <summary>
+/// One record of a coordinator topic: key bytes and value bytes (null = tombstone). On replay, <see cref="ProducerId"/> is
+/// the producer of a transactional batch (else -1) and <see cref="Marker"/> is set for an end-transaction marker
+/// (true = COMMIT, false = ABORT; the key is then empty).
+/// </summary>
+public readonly record struct CoordinatorRecord(byte[] Key, byte[]? Value)
+{
+    public long ProducerId { get; init; } = -1;
+    public bool? Marker { get; init; }
+}
 
 /// <summary>
 /// Encodes and decodes __consumer_offsets records in Kafka's format: an int16 version, then the schema body.

@@ -14,6 +14,10 @@ public sealed class OffsetStore
 
     private readonly Dictionary<(string Group, string Topic, int Partition), long> _sequences = [];
 
+    // Offsets committed inside a producer's open transaction (TxnOffsetCommit), by producer id: invisible to OffsetFetch
+    // until the transaction's COMMIT marker reaches this partition, dropped on ABORT.
+    private readonly Dictionary<long, Dictionary<(string Group, string Topic, int Partition), CommittedOffset>> _pending = [];
+
     public IEnumerable<string> Groups => _byGroup.Keys;
 
     public bool HasOffsets(string group) => _byGroup.TryGetValue(group, out var o) && o.Count > 0;
@@ -54,6 +58,26 @@ public sealed class OffsetStore
         if (offsets.Count == 0) _byGroup.Remove(group);
         return true;
     }
+
+    public void PutPending(long producerId, string group, string topic, int partition, CommittedOffset offset)
+    {
+        if (!_pending.TryGetValue(producerId, out var offsets)) _pending[producerId] = offsets = [];
+        offsets[(group, topic, partition)] = offset;
+    }
+
+    /// <summary>Removes and returns the pending offsets of a producer's transaction.</summary>
+    public IReadOnlyList<((string Group, string Topic, int Partition) Key, CommittedOffset Offset)> TakePending(long producerId) =>
+        _pending.Remove(producerId, out var offsets) ? [.. offsets.Select(kv => (kv.Key, kv.Value))] : [];
+
+    /// <summary>True while an open transaction holds an offset of the partition for the group (UNSTABLE_OFFSET_COMMIT).</summary>
+    public bool HasPending(string group, string topic, int partition)
+    {
+        foreach (var offsets in _pending.Values)
+            if (offsets.ContainsKey((group, topic, partition))) return true;
+        return false;
+    }
+
+    public IEnumerable<long> PendingProducers() => _pending.Keys;
 
     /// <summary>Removes and returns every offset of the group.</summary>
     public IReadOnlyList<(string Topic, int Partition)> RemoveGroup(string group, long sequence)

@@ -5,19 +5,28 @@ using Samsa.Storage;
 namespace Samsa.Broker.Groups;
 
 /// <summary>
-/// A coordinator shard's log on its __consumer_offsets partition: one uncompressed v2 batch per state change,
+/// A coordinator shard's log on its partition (__consumer_offsets, __transaction_state): one uncompressed v2 batch per state change,
 /// appended as leader (offsets assigned at once, under the shard lock) and awaited until fsynced under group commit.
 /// </summary>
 public sealed class PartitionCoordinatorLog(Partition partition, bool flushOnAck) : ICoordinatorLog
 {
     private const int ReadChunkBytes = 1 << 20;
 
-    public Task Append(IReadOnlyList<CoordinatorRecord> records, long timestampMs)
+    public Task Append(IReadOnlyList<CoordinatorRecord> records, long timestampMs) =>
+        Append(records, RecordBatchLayout.NoProducerId, RecordBatchLayout.NoProducerEpoch, timestampMs);
+
+    public Task AppendTransactional(IReadOnlyList<CoordinatorRecord> records, long producerId, short producerEpoch, long timestampMs) =>
+        Append(records, producerId, producerEpoch, timestampMs);
+
+    private Task Append(IReadOnlyList<CoordinatorRecord> records, long producerId, short producerEpoch, long timestampMs)
     {
-        using var builder = new RecordBatchBuilder();
+        using var builder = new RecordBatchBuilder
+        {
+            ProducerId = producerId, ProducerEpoch = producerEpoch, IsTransactional = producerId >= 0,
+        };
         foreach (var r in records) builder.Append(timestampMs, r.Key, r.Value);
         var result = partition.Log.AppendAsLeader(builder.Build(), partition.LeaderEpoch, AppendOrigin.Coordinator);
-        if (!result.IsSuccess) return Task.FromException(new InvalidOperationException($"Append to {partition.Topic}-{partition.Index} failed: {result.Error}"));
+        if (!result.IsSuccess) return Task.FromException(new CoordinatorAppendException($"{partition.Topic}-{partition.Index}", result.Error));
         return WaitDurableAsync(result.LastOffset + 1);
     }
 
@@ -39,13 +48,26 @@ public sealed class PartitionCoordinatorLog(Partition partition, bool flushOnAck
             while (reader.TryReadNext(out var batch))
             {
                 offset = batch.LastOffset + 1;
-                if (batch.IsControl) continue;
+                if (batch.IsControl)
+                {
+                    if (EndTransactionMarker.TryParse(batch, out var marker))
+                        yield return new CoordinatorRecord([], null) { ProducerId = batch.Header.ProducerId, Marker = marker.IsCommit };
+                    continue;
+                }
+                long producerId = batch.Header.IsTransactional ? batch.Header.ProducerId : -1;
                 foreach (var record in batch.ReadRecords())
                 {
                     if (record.Key is not { } key) continue;
-                    yield return new CoordinatorRecord(key.ToArray(), record.Value?.ToArray());
+                    yield return new CoordinatorRecord(key.ToArray(), record.Value?.ToArray()) { ProducerId = producerId };
                 }
             }
         }
     }
+}
+
+/// <summary>An append to a coordinator partition was refused by the log (e.g. a fenced producer epoch).</summary>
+public sealed class CoordinatorAppendException(string partition, AppendError error)
+    : InvalidOperationException($"Append to {partition} failed: {error}")
+{
+    public AppendError Error { get; } = error;
 }

@@ -1,5 +1,7 @@
 // Fetch (key 1), versions 4-16.
-// Consumers read up to the high watermark (read_committed: the last stable offset, equal until transactions land).
+// Consumers read up to the high watermark; read_committed (isolation_level 1) up to the last stable offset, with the
+// aborted transactions overlapping the returned batches (from the .txnindex) so the client skips their records;
+// read_uncommitted answers aborted_transactions null, as Kafka.
 // Long poll: when fewer than min_bytes are available the request waits up to max_wait_ms for any fetched partition's
 // high watermark to move. Limits: max_bytes for the response and partition_max_bytes per partition, except that the
 // first partition with data returns at least one whole batch (KIP-74) so a consumer never stalls on a large batch.
@@ -125,7 +127,7 @@ public sealed partial class FetchHandler(
         while (true)
         {
             buffers.Clear();
-            results = ReadAll(context, targets, maxBytes, buffers, out long bytes, out bool anyError, out var waitOn);
+            results = ReadAll(context, targets, maxBytes, request.IsolationLevel == 1, buffers, out long bytes, out bool anyError, out var waitOn);
             long remaining = deadline - Environment.TickCount64;
             if (bytes >= Math.Max(1, request.MinBytes) || anyError || remaining <= 0 || waitOn.Count == 0 || cancellationToken.IsCancellationRequested)
                 break;
@@ -217,7 +219,7 @@ public sealed partial class FetchHandler(
     /// Reads every target into pooled buffers, each registered with <paramref name="context"/> (released after the response
     /// is written) and added to <paramref name="buffers"/> (so a read discarded by the long poll can release early).
     /// </summary>
-    private List<(Target, PartitionData)> ReadAll(RequestContext context, List<Target> targets, int maxBytes, List<IDisposable> buffers,
+    private List<(Target, PartitionData)> ReadAll(RequestContext context, List<Target> targets, int maxBytes, bool readCommitted, List<IDisposable> buffers,
         out long totalBytes, out bool anyError, out List<Task> waitOn)
     {
         var results = new List<(Target, PartitionData)>(targets.Count);
@@ -265,11 +267,12 @@ public sealed partial class FetchHandler(
             }
             var arrived = partition.DataArrived; // taken before reading the HW so an advance in between still wakes us
             long hw = partition.HighWatermark;
+            long lso = Math.Min(partition.Log.LastStableOffset, hw);
             int limit = Math.Min(target.MaxBytes, remaining);
             ReadResult read;
             try
             {
-                read = partition.Log.ReadPooled(target.FetchOffset, limit, hw, minOneBatch: totalBytes == 0, out var buffer);
+                read = partition.Log.ReadPooled(target.FetchOffset, limit, readCommitted ? lso : hw, minOneBatch: totalBytes == 0, out var buffer);
                 if (buffer is not null)
                 {
                     context.RegisterForDispose(buffer);
@@ -289,7 +292,8 @@ public sealed partial class FetchHandler(
                 continue;
             }
             data.HighWatermark = hw;
-            data.LastStableOffset = hw;
+            data.LastStableOffset = lso;
+            data.AbortedTransactions = readCommitted ? AbortedIn(partition, target.FetchOffset, read.Records) : null;
             data.LogStartOffset = read.LogStartOffset;
             if (read.Error == ReadError.OffsetOutOfRange)
             {
@@ -303,6 +307,22 @@ public sealed partial class FetchHandler(
             if (read.Records.Length == 0) waitOn.Add(arrived);
         }
         return results;
+    }
+
+    /// <summary>Aborted transactions overlapping the fetched batches (none when nothing was read).</summary>
+    private static List<FetchResponse.AbortedTransaction> AbortedIn(Partition partition, long fetchOffset, ReadOnlyMemory<byte> records)
+    {
+        long upperBound = -1;
+        var span = records.Span;
+        for (int at = 0; at + Samsa.Protocol.Records.RecordBatchLayout.HeaderSize <= span.Length;)
+        {
+            var h = new Samsa.Protocol.Records.RecordBatchHeader(span[at..]);
+            upperBound = h.LastOffset + 1;
+            at += h.SizeInBytes;
+        }
+        if (upperBound < 0) return [];
+        return partition.Log.CollectAbortedTransactions(fetchOffset, upperBound)
+            .Select(t => new FetchResponse.AbortedTransaction { ProducerId = t.ProducerId, FirstOffset = t.FirstOffset }).ToList();
     }
 
     private static void AddPartition(FetchResponse response, short version, string topic, Guid topicId, PartitionData data)

@@ -1,8 +1,8 @@
 // FindCoordinator (key 10), versions 0-6.
 // Key type 0 (group): the leader of the group's __consumer_offsets partition (Kafka's hash of the group id), which
-// is created on first need. v4+ batches keys (KIP-699). Key type 1 (transaction) answers COORDINATOR_NOT_AVAILABLE
-// until the transaction coordinator exists; other key types INVALID_REQUEST. The endpoint is the one of the
-// listener the client is connected to. Authorization: DESCRIBE on the group.
+// is created on first need. v4+ batches keys (KIP-699). Key type 1 (transaction): the leader of the transactional id's
+// __transaction_state partition (same hash), created on first need; other key types INVALID_REQUEST. The endpoint is
+// the one of the listener the client is connected to. Authorization: DESCRIBE on the group / the transactional id.
 using Samsa.Broker.Api;
 using Samsa.Broker.Groups;
 using Samsa.Broker.Security;
@@ -12,7 +12,8 @@ using Samsa.Protocol.Messages;
 
 namespace Samsa.Broker.Handlers;
 
-public sealed class FindCoordinatorHandler(GroupCoordinator groups, IMetadataLog metadata, NodeInfo node)
+public sealed class FindCoordinatorHandler(GroupCoordinator groups, IMetadataLog metadata, NodeInfo node,
+    Transactions.TransactionCoordinator transactions)
     : ApiHandler<FindCoordinatorRequest, FindCoordinatorResponse>
 {
     public override ApiKey ApiKey => ApiKey.FindCoordinator;
@@ -41,11 +42,20 @@ public sealed class FindCoordinatorHandler(GroupCoordinator groups, IMetadataLog
 
     private async Task<(ErrorCode Error, int NodeId, string Host, int Port)> FindAsync(RequestContext context, string key, sbyte keyType, CancellationToken ct)
     {
-        if (keyType == 1) return (ErrorCode.CoordinatorNotAvailable, -1, "", -1);
-        if (keyType != 0) return (ErrorCode.InvalidRequest, -1, "", -1);
-        if (!context.Authorize(AclOperation.Describe, ResourceType.Group, key)) return (ErrorCode.GroupAuthorizationFailed, -1, "", -1);
-        if (!await groups.EnsureOffsetsTopicAsync(ct).ConfigureAwait(false)) return (ErrorCode.CoordinatorNotAvailable, -1, "", -1);
-        int leader = groups.CoordinatorNodeFor(key);
+        int leader;
+        if (keyType == 1)
+        {
+            if (!context.Authorize(AclOperation.Describe, ResourceType.TransactionalId, key)) return (ErrorCode.TransactionalIdAuthorizationFailed, -1, "", -1);
+            if (!await transactions.EnsureTopicAsync(ct).ConfigureAwait(false)) return (ErrorCode.CoordinatorNotAvailable, -1, "", -1);
+            leader = transactions.CoordinatorNodeFor(key);
+        }
+        else
+        {
+            if (keyType != 0) return (ErrorCode.InvalidRequest, -1, "", -1);
+            if (!context.Authorize(AclOperation.Describe, ResourceType.Group, key)) return (ErrorCode.GroupAuthorizationFailed, -1, "", -1);
+            if (!await groups.EnsureOffsetsTopicAsync(ct).ConfigureAwait(false)) return (ErrorCode.CoordinatorNotAvailable, -1, "", -1);
+            leader = groups.CoordinatorNodeFor(key);
+        }
         if (leader < 0) return (ErrorCode.CoordinatorNotAvailable, -1, "", -1);
         if (leader == node.NodeId)
         {

@@ -1,6 +1,6 @@
 // ListOffsets (key 2), versions 1-8.
 // Timestamps: -2 earliest (log start offset), -1 latest (high watermark; the last stable offset for
-// read_committed, equal until transactions land), -3 max timestamp (v7+, KIP-734), -4 earliest local (v8+, equal
+// read_committed, isolation_level 1, which also bounds timestamp lookups as in Kafka), -3 max timestamp (v7+, KIP-734), -4 earliest local (v8+, equal
 // to earliest without tiered storage), t ≥ 0 the first offset whose batch has a timestamp ≥ t (batch granularity:
 // the base offset of the first such batch; Kafka decompresses to find the exact record), or -1/-1 when none.
 // CurrentLeaderEpoch (v4+) is checked like Fetch; only the leader answers (else NOT_LEADER_OR_FOLLOWER); a follower's
@@ -44,7 +44,7 @@ public sealed class ListOffsetsHandler(ReplicaManager replicas) : ApiHandler<Lis
                 {
                     try
                     {
-                        var (offset, timestamp) = Lookup(partition, p.Timestamp, request.ReplicaId >= 0);
+                        var (offset, timestamp) = Lookup(partition, p.Timestamp, request.ReplicaId >= 0, context.ApiVersion >= 2 && request.IsolationLevel == 1);
                         result.Offset = offset;
                         result.Timestamp = timestamp;
                         if (context.ApiVersion >= 4) result.LeaderEpoch = offset >= 0 ? partition.LeaderEpoch : -1;
@@ -63,23 +63,24 @@ public sealed class ListOffsetsHandler(ReplicaManager replicas) : ApiHandler<Lis
         return ValueTask.FromResult<ListOffsetsResponse?>(response);
     }
 
-    private static (long Offset, long Timestamp) Lookup(Partition partition, long timestamp, bool fromReplica)
+    private static (long Offset, long Timestamp) Lookup(Partition partition, long timestamp, bool fromReplica, bool readCommitted)
     {
         var log = partition.Log;
+        long fetchable = readCommitted ? Math.Min(log.LastStableOffset, partition.HighWatermark) : partition.HighWatermark;
         switch (timestamp)
         {
             case Earliest:
             case EarliestLocal:
                 return (log.LogStartOffset, -1);
             case Latest:
-                return (fromReplica ? log.LogEndOffset : partition.HighWatermark, -1);
+                return (fromReplica ? log.LogEndOffset : fetchable, -1);
             case MaxTimestamp:
                 var (offset, ts) = log.MaxTimestamp();
                 return offset >= 0 ? (offset, ts) : (-1, -1);
             default:
                 if (timestamp < 0) return (-1, -1);
                 long? found = log.OffsetForTimestamp(timestamp);
-                if (found is null || found >= partition.HighWatermark) return (-1, -1);
+                if (found is null || found >= fetchable) return (-1, -1);
                 return (found.Value, timestamp);
         }
     }

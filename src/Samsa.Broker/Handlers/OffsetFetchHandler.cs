@@ -1,7 +1,8 @@
 // OffsetFetch (key 9), versions 0-9.
 // v0-7 one group (null topics = every committed offset, v2+), v8+ several groups (KIP-709). A partition without a
-// committed offset answers offset -1, empty metadata and NONE. Committed leader epoch v5+. require_stable (v7+) is
-// accepted; there are no pending transactional offsets yet, so it never yields UNSTABLE_OFFSET_COMMIT. v9 member
+// committed offset answers offset -1, empty metadata and NONE. Committed leader epoch v5+. require_stable (v7+): a
+// partition whose offset an open transaction holds (TxnOffsetCommit not yet committed or aborted) answers
+// UNSTABLE_OFFSET_COMMIT so the consumer retries (KIP-447); without it the last committed offset is answered. v9 member
 // id/epoch (KIP-848) are ignored for classic groups. Group-level errors: top-level error v2-7, per group v8+, per
 // partition v0-1. Authorization: DESCRIBE on the group (as Kafka) and on each topic (unauthorized topics are
 // left out of "all topics" answers and get TOPIC_AUTHORIZATION_FAILED when named).
@@ -29,7 +30,7 @@ public sealed class OffsetFetchHandler(GroupCoordinator groups) : ApiHandler<Off
             foreach (var g in request.Groups)
             {
                 var topics = g.Topics?.Select(t => (t.Name, (IReadOnlyList<int>)t.PartitionIndexes)).ToList();
-                var (error, results) = await FetchAsync(context, g.GroupId, topics, cancellationToken).ConfigureAwait(false);
+                var (error, results) = await FetchAsync(context, g.GroupId, topics, request.RequireStable, cancellationToken).ConfigureAwait(false);
                 response.Groups.Add(new()
                 {
                     GroupId = g.GroupId,
@@ -50,7 +51,7 @@ public sealed class OffsetFetchHandler(GroupCoordinator groups) : ApiHandler<Off
 
         var requested = version >= 2 && request.Topics is null ? null
             : (request.Topics ?? []).Select(t => (t.Name, (IReadOnlyList<int>)t.PartitionIndexes)).ToList();
-        var (groupError, topicResults) = await FetchAsync(context, request.GroupId, requested, cancellationToken).ConfigureAwait(false);
+        var (groupError, topicResults) = await FetchAsync(context, request.GroupId, requested, version >= 7 && request.RequireStable, cancellationToken).ConfigureAwait(false);
         if (version >= 2) response.ErrorCode = (short)groupError;
         else if (groupError != ErrorCode.None)
             topicResults = (requested ?? []).Select(t => (t.Name, t.Item2.Select(p => new PartitionResult(p, -1, -1, "", groupError)).ToList())).ToList();
@@ -67,6 +68,20 @@ public sealed class OffsetFetchHandler(GroupCoordinator groups) : ApiHandler<Off
     }
 
     private async Task<(ErrorCode Error, List<(string Topic, List<PartitionResult> Partitions)> Topics)> FetchAsync(
+        RequestContext context, string groupId, List<(string Name, IReadOnlyList<int> Partitions)>? topics, bool requireStable, CancellationToken ct)
+    {
+        var (error, results) = await FetchCommittedAsync(context, groupId, topics, ct).ConfigureAwait(false);
+        if (error != ErrorCode.None || !requireStable || results.Count == 0) return (error, results);
+        var (shard, _) = await groups.ShardForAsync(groupId, ct).ConfigureAwait(false);
+        if (shard is null) return (error, results);
+        var unstable = shard.UnstablePartitions(groupId, results.SelectMany(t => t.Partitions.Select(p => (t.Topic, p.Partition))));
+        if (unstable.Count == 0) return (error, results);
+        return (error, results.Select(t => (t.Topic, t.Partitions.Select(p => unstable.Contains((t.Topic, p.Partition)) && p.Error == ErrorCode.None
+            ? new PartitionResult(p.Partition, -1, -1, "", ErrorCode.UnstableOffsetCommit)
+            : p).ToList())).ToList());
+    }
+
+    private async Task<(ErrorCode Error, List<(string Topic, List<PartitionResult> Partitions)> Topics)> FetchCommittedAsync(
         RequestContext context, string groupId, List<(string Name, IReadOnlyList<int> Partitions)>? topics, CancellationToken ct)
     {
         if (!context.Authorize(AclOperation.Describe, ResourceType.Group, groupId)) return (ErrorCode.GroupAuthorizationFailed, []);

@@ -13,8 +13,10 @@
 // Compacted topics: every record needs a key (INVALID_RECORD otherwise); only their batches are decompressed.
 // Quotas: producer_byte_rate counts the request's record bytes; over quota the response carries throttle_time_ms
 // and the connection is muted for that time (KIP-219; also for v3-5, where Kafka delays the response instead).
-// Transactional produce arrives with the transactions issue; until then such requests get INVALID_TXN_STATE
-// with a message saying so.
+// Transactional produce (transactional_id set): WRITE on the transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED),
+// and KIP-890 part 1: the partition must be in the producer's open transaction at its coordinator (INVALID_TXN_STATE
+// otherwise; a stale epoch INVALID_PRODUCER_EPOCH), checked when this node coordinates the transactional id. The log
+// rejects non-transactional data from a producer with an open transaction (INVALID_TXN_STATE).
 using System.Runtime.InteropServices;
 using Samsa.Broker.Api;
 using Samsa.Broker.Replication;
@@ -30,7 +32,8 @@ using PartitionResponse = Samsa.Protocol.Messages.ProduceResponse.PartitionProdu
 namespace Samsa.Broker.Handlers;
 
 public sealed class ProduceHandler(
-    ReplicaManager replicas, IMetadataLog metadata, TopicConfigs topicConfigs, BrokerMetrics metrics, Quotas.ClientQuotas? quotas = null)
+    ReplicaManager replicas, IMetadataLog metadata, TopicConfigs topicConfigs, BrokerMetrics metrics, Quotas.ClientQuotas? quotas = null,
+    Transactions.TransactionCoordinator? transactions = null)
     : ApiHandler<ProduceRequest, ProduceResponse>
 {
     public override ApiKey ApiKey => ApiKey.Produce;
@@ -62,8 +65,8 @@ public sealed class ProduceHandler(
                 else if (!authorized) error = ErrorCode.TopicAuthorizationFailed;
                 else if (TopicCreator.IsInternal(topicData.Name) && context.Header.ClientId != "__admin_client")
                     (error, message) = (ErrorCode.InvalidTopicException, $"Cannot append to internal topic {topicData.Name}");
-                else if (request.TransactionalId is not null)
-                    (error, message) = (ErrorCode.InvalidTxnState, "Transactional produce is not supported yet.");
+                else if (request.TransactionalId is { } txnId && !context.Authorize(AclOperation.Write, ResourceType.TransactionalId, txnId))
+                    error = ErrorCode.TransactionalIdAuthorizationFailed;
                 else if (topic is null || partitionData.Index < 0 || partitionData.Index >= topic.Partitions.Length
                          || (partition = replicas.Get(topicData.Name, partitionData.Index)) is null)
                     error = ErrorCode.UnknownTopicOrPartition;
@@ -87,6 +90,8 @@ public sealed class ProduceHandler(
                     else if (config.CleanupCompact && HasRecordWithoutKey(records))
                         (error, message) = (ErrorCode.InvalidRecord,
                             $"Compacted topic cannot accept message without key in topic partition {topicData.Name}-{partitionData.Index}.");
+                    else if (request.TransactionalId is { } transactionalId && transactions is not null)
+                        (error, message) = VerifyTransactional(transactionalId, records, topicData.Name, partitionData.Index);
                 }
 
                 if (error != ErrorCode.None || partition is null)
@@ -155,8 +160,25 @@ public sealed class ProduceHandler(
         return false;
     }
 
+    /// <summary>KIP-890 part 1: a transactional batch may only go to a partition of the producer's open transaction.</summary>
+    private (ErrorCode, string?) VerifyTransactional(string transactionalId, ReadOnlyMemory<byte> records, string topic, int partition)
+    {
+        var h = new RecordBatchHeader(records.Span);
+        if (!h.IsTransactional) return (ErrorCode.None, null);
+        return transactions!.VerifyTransactionalProduce(transactionalId, h.ProducerId, h.ProducerEpoch, topic, partition) switch
+        {
+            ErrorCode.None => (ErrorCode.None, null),
+            ErrorCode.ProducerFenced => (ErrorCode.InvalidProducerEpoch, "The producer has been fenced by a newer epoch."),
+            ErrorCode.InvalidTxnState or ErrorCode.InvalidProducerIdMapping =>
+                (ErrorCode.InvalidTxnState, $"Partition {topic}-{partition} is not part of an ongoing transaction of {transactionalId}."),
+            // The coordinator is loading or moving: retriable for the producer.
+            _ => (ErrorCode.NotEnoughReplicas, "The transaction coordinator is not available to verify the transaction."),
+        };
+    }
+
     private static ErrorCode MapError(AppendError error) => error switch
     {
+        AppendError.InvalidTxnState => ErrorCode.InvalidTxnState,
         AppendError.None => ErrorCode.None,
         AppendError.OutOfOrderSequence => ErrorCode.OutOfOrderSequenceNumber,
         AppendError.InvalidProducerEpoch => ErrorCode.InvalidProducerEpoch,

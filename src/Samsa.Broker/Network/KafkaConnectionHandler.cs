@@ -24,7 +24,14 @@ public sealed class KafkaConnectionHandler(
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
-        var session = new ClientSession(connection.ConnectionId, connection.RemoteEndPoint, limits.ListenerName, "PLAINTEXT");
+        var session = limits.Security is { } security
+            ? security.CreateSession(connection)
+            : new ClientSession(connection.ConnectionId, connection.RemoteEndPoint, limits.ListenerName, "PLAINTEXT");
+        if (session is null)
+        {
+            connection.Abort();
+            return;
+        }
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
         var ct = connection.ConnectionClosed;
@@ -42,20 +49,28 @@ public sealed class KafkaConnectionHandler(
                 // KIP-219: a client over its quota got throttle_time_ms in its response; read nothing from it until then.
                 if (session.MutedFor is { Ticks: > 0 } muted) await Task.Delay(muted, ct).ConfigureAwait(false);
                 ReadResult result;
-                idle.CancelAfter(limits.IdleTimeout);
+                idle.CancelAfter(session.Sasl?.ReadTimeout(limits.IdleTimeout) ?? limits.IdleTimeout);
                 try
                 {
                     result = await input.ReadAsync(idle.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                 {
+                    if (session.Sasl is { IsAuthenticated: false })
+                    {
+                        logger.LogInformation("Closing connection {Connection} from {Remote}: not authenticated within sasl.server.authentication.timeout.ms",
+                            connection.ConnectionId, connection.RemoteEndPoint);
+                        break;
+                    }
                     logger.LogInformation("Closing connection {Connection} from {Remote}: idle for {Idle} (connections.max.idle.ms)",
                         connection.ConnectionId, connection.RemoteEndPoint, limits.IdleTimeout);
                     break;
                 }
                 if (!idle.TryReset()) break;
                 var buffer = result.Buffer;
-                if (!TryReadFrameSize(buffer, out int size) || (size >= MinFrameSize && size <= limits.SocketRequestMaxBytes && buffer.Length < 4 + (long)size))
+                // On a SASL listener requests stay small until the client has authenticated (sasl.server.max.receive.size).
+                int maxSize = session.Sasl?.MaxRequestSize(limits.SocketRequestMaxBytes) ?? limits.SocketRequestMaxBytes;
+                if (!TryReadFrameSize(buffer, out int size) || (size >= MinFrameSize && size <= maxSize && buffer.Length < 4 + (long)size))
                 {
                     if (result.IsCompleted)
                     {
@@ -67,10 +82,11 @@ public sealed class KafkaConnectionHandler(
                     input.AdvanceTo(buffer.Start, buffer.End); // need more bytes
                     continue;
                 }
-                if (size < MinFrameSize || size > limits.SocketRequestMaxBytes)
+                if (size < MinFrameSize || size > maxSize)
                 {
-                    logger.LogWarning("Closing connection {Connection} from {Remote}: request size {Size} outside [{Min}, {Max}] (socket.request.max.bytes)",
-                        connection.ConnectionId, connection.RemoteEndPoint, size, MinFrameSize, limits.SocketRequestMaxBytes);
+                    logger.LogWarning("Closing connection {Connection} from {Remote}: request size {Size} outside [{Min}, {Max}] ({Limit})",
+                        connection.ConnectionId, connection.RemoteEndPoint, size, MinFrameSize, maxSize,
+                        maxSize < limits.SocketRequestMaxBytes ? "sasl.server.max.receive.size before authentication" : "socket.request.max.bytes");
                     break;
                 }
 
@@ -146,10 +162,10 @@ public sealed class KafkaConnectionHandler(
         {
             var outcome = await dispatcher.DispatchAsync(session, frame.AsMemory(0, size), output, ct, previous).ConfigureAwait(false);
             // Also when the request ended before writing (closing or no response): keep completion in request order.
-            if (await previous.ConfigureAwait(false) == DispatchOutcome.Close || outcome == DispatchOutcome.Close)
-                return DispatchOutcome.Close;
+            if (await previous.ConfigureAwait(false) == DispatchOutcome.Close) return DispatchOutcome.Close;
+            // A closing request may still have written its response (a failed SASL authentication): it goes out first.
             var flush = await output.FlushAsync(ct).ConfigureAwait(false);
-            return flush.IsCompleted || flush.IsCanceled ? DispatchOutcome.Close : DispatchOutcome.Continue;
+            return outcome == DispatchOutcome.Close || flush.IsCompleted || flush.IsCanceled ? DispatchOutcome.Close : DispatchOutcome.Continue;
         }
         finally
         {
@@ -178,4 +194,8 @@ public sealed class KafkaConnectionHandler(
 
 /// <summary>Edge limits enforced on every connection.</summary>
 /// <param name="IdleTimeout">connections.max.idle.ms: a connection with no request for this long is closed.</param>
-public sealed record BrokerLimits(int SocketRequestMaxBytes, string ListenerName, TimeSpan IdleTimeout);
+public sealed record BrokerLimits(int SocketRequestMaxBytes, string ListenerName, TimeSpan IdleTimeout)
+{
+    /// <summary>The listener's security (protocol, TLS principal, SASL gate); null means PLAINTEXT.</summary>
+    internal Security.Authentication.ListenerSecurity? Security { get; init; }
+}

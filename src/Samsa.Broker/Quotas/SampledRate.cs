@@ -67,8 +67,8 @@ internal sealed class SampledRate(int samples, long windowMs)
     {
         if (_current >= 0 && nowMs - _start[_current] < windowMs) return;
         _current = (_current + 1) % samples;
-        // Window starts are aligned so consecutive samples tile time (value 0 start would read as "unused").
-        _start[_current] = Math.Max(1, nowMs - nowMs % windowMs);
+        // A sample starts when its first value arrives, as Kafka's SampledStat (0 would read as "unused").
+        _start[_current] = Math.Max(1, nowMs);
         _value[_current] = 0;
     }
 }

@@ -11,7 +11,7 @@ namespace Samsa.Broker.Tests.Integration;
 public sealed class TestBroker : IAsyncDisposable
 {
     private readonly Dictionary<string, string> _overrides;
-    private int _port;
+    private int[]? _ports;
 
     private TestBroker(string dataDir, Dictionary<string, string> overrides)
     {
@@ -44,11 +44,14 @@ public sealed class TestBroker : IAsyncDisposable
     private async Task StartHostAsync()
     {
         var overrides = new Dictionary<string, string>(_overrides);
-        if (_port != 0) overrides["listeners"] = $"PLAINTEXT://127.0.0.1:{_port}";
+        // A restart binds the ports bound before, keeping each listener's name (several listeners: in order).
+        if (_ports is { } ports)
+            overrides["listeners"] = string.Join(",", overrides["listeners"].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select((listener, i) => i < ports.Length ? listener[..(listener.LastIndexOf(':') + 1)] + ports[i] : listener));
         var config = BrokerConfig.Load(null, overrides, new Hashtable());
         var loggerFactory = LoggerFactory.Create(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Information));
         Host = await BrokerHost.StartAsync(config, loggerFactory);
-        _port = Host.BoundEndpoints[0].Port;
+        _ports = [.. Host.BoundEndpoints.Select(e => e.Port)];
     }
 
     /// <summary>Graceful restart on the same port and data directory, optionally with changed broker configs from then on.</summary>

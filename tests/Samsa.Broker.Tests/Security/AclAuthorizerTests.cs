@@ -180,21 +180,4 @@ public sealed class AclAuthorizerTests
         }
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
-
-    /// <summary>A metadata log holding an image in memory (the authorizer only reads <see cref="Image"/>).</summary>
-    private sealed class MemoryMetadataLog(MetadataImage image) : IMetadataLog
-    {
-        public MetadataImage Image { get; set; } = image;
-
-        public event Action<MetadataImage, IReadOnlyList<MetadataRecord>>? Applied;
-
-        public ValueTask AppendAsync(IReadOnlyList<MetadataRecord> batch, CancellationToken cancellationToken = default)
-        {
-            Image = Image.Apply(batch);
-            Applied?.Invoke(Image, batch);
-            return ValueTask.CompletedTask;
-        }
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-    }
 }

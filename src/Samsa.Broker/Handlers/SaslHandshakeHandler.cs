@@ -1,0 +1,44 @@
+// SaslHandshake (key 17), version 1 only.
+// Picks the SASL mechanism for the following SaslAuthenticate requests (KIP-152 framing). Version 0, after which
+// Kafka reads raw unframed tokens, is not offered: every maintained client (librdkafka, Java, kafkajs) uses v1.
+// An unsupported mechanism answers UNSUPPORTED_SASL_MECHANISM with the enabled list, then the connection is closed.
+// KIP-368: a handshake on an authenticated connection starts a re-authentication when connections.max.reauth.ms > 0
+// (same mechanism required); otherwise, and on non-SASL listeners, ILLEGAL_SASL_STATE as Kafka's KafkaApis answers.
+using Samsa.Broker.Api;
+using Samsa.Broker.Security.Authentication;
+using Samsa.Protocol;
+using Samsa.Protocol.Messages;
+
+namespace Samsa.Broker.Handlers;
+
+public sealed class SaslHandshakeHandler : ApiHandler<SaslHandshakeRequest, SaslHandshakeResponse>
+{
+    public override ApiKey ApiKey => ApiKey.SaslHandshake;
+    public override VersionRange Versions => new(1, 1);
+
+    protected override ValueTask<SaslHandshakeResponse?> HandleAsync(RequestContext context, SaslHandshakeRequest request, CancellationToken cancellationToken)
+    {
+        var response = new SaslHandshakeResponse();
+        var sasl = context.Session.Sasl;
+        if (sasl is null)
+        {
+            response.ErrorCode = (short)ErrorCode.IllegalSaslState;
+            return ValueTask.FromResult<SaslHandshakeResponse?>(response);
+        }
+        response.Mechanisms = [.. sasl.EnabledMechanisms];
+        switch (sasl.Handshake(request.Mechanism))
+        {
+            case HandshakeOutcome.Ok:
+                break;
+            case HandshakeOutcome.IllegalState:
+                response.ErrorCode = (short)ErrorCode.IllegalSaslState;
+                context.Session.CloseAfterResponse = !sasl.IsAuthenticated;
+                break;
+            default: // unsupported, or a re-authentication switching mechanism
+                response.ErrorCode = (short)ErrorCode.UnsupportedSaslMechanism;
+                context.Session.CloseAfterResponse = true;
+                break;
+        }
+        return ValueTask.FromResult<SaslHandshakeResponse?>(response);
+    }
+}
