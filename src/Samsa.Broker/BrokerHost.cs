@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Samsa.Broker.Api;
+using Samsa.Broker.Cluster;
 using Samsa.Broker.Configuration;
 using Samsa.Broker.Fetching;
 using Samsa.Broker.Handlers;
@@ -32,6 +33,7 @@ public sealed class BrokerHost : IAsyncDisposable
     private readonly WebApplication _web;
     private readonly LogManager _logs;
     private readonly IMetadataLog _metadata;
+    private readonly ClusterServices? _cluster;
     private readonly bool _ownsMetadata;
     private readonly ReplicaFetcherManager _fetchers;
     private readonly ReplicaManager _replicas;
@@ -39,10 +41,11 @@ public sealed class BrokerHost : IAsyncDisposable
     private readonly ILogger _logger;
     private int _disposed;
 
-    private BrokerHost(WebApplication web, LogManager logs, IMetadataLog metadata, bool ownsMetadata, ReplicaManager replicas,
-        ReplicaFetcherManager fetchers, BrokerChannelPool interBroker,
+    private BrokerHost(WebApplication web, LogManager logs, IMetadataLog metadata, ClusterServices? cluster, bool ownsMetadata,
+        ReplicaManager replicas, ReplicaFetcherManager fetchers, BrokerChannelPool interBroker,
         IReadOnlyList<IPEndPoint> kafkaEndpoints, Uri? httpEndpoint, NodeInfo node, BrokerMetrics metrics, ILogger logger)
     {
+        _cluster = cluster;
         _ownsMetadata = ownsMetadata;
         _fetchers = fetchers;
         _interBroker = interBroker;
@@ -106,9 +109,15 @@ public sealed class BrokerHost : IAsyncDisposable
         var metrics = new BrokerMetrics();
 
         foreach (var dir in config.LogDirs) Directory.CreateDirectory(dir);
-        IMetadataLog metadataLog = metadataOverride?.Log
+        // Tests may inject a shared in-process metadata log (MetadataOverride). Otherwise: single node without
+        // controller.quorum.voters uses the local file log (no ports, instant start); else the Raft quorum
+        // (controllers) or a follower of it (broker-only nodes); see ClusterServices.
+        var cluster = metadataOverride is null && config.ControllerQuorumVoters.Count > 0
+            ? await ClusterServices.OpenAsync(config, time, loggerFactory, ct).ConfigureAwait(false) : null;
+        IMetadataLog metadataLog = metadataOverride?.Log ?? cluster?.Log
             ?? LocalMetadataLog.Open(Path.Combine(config.MetadataLogDir, "__cluster_metadata-0"), loggerFactory.CreateLogger<LocalMetadataLog>());
         var controller = metadataOverride?.Controller ?? new Controller(metadataLog, config.NodeId, loggerFactory.CreateLogger<Controller>());
+        cluster?.StartController(controller);
         var flush = config.LogFlushIntervalMessages <= 1
             ? LogFlushPolicy.GroupCommit
             : LogFlushPolicy.Interval(config.LogFlushIntervalMessages, config.LogFlushIntervalMs ?? long.MaxValue);
@@ -232,6 +241,7 @@ public sealed class BrokerHost : IAsyncDisposable
             new DescribeProducersHandler(replicas, metadataLog, config.NodeId),
         ];
         var table = new List<IApiHandler>(handlers);
+        if (cluster is not null) table.Add(new EnvelopeHandler(cluster.Channel));
         RequestDispatcher? built = null;
         table.Add(new ApiVersionsHandler(() => built!.SupportedVersions()));
         built = new RequestDispatcher(table, authorizer, metrics, loggerFactory.CreateLogger<RequestDispatcher>());
@@ -258,13 +268,15 @@ public sealed class BrokerHost : IAsyncDisposable
             ? new Uri($"http://{(httpEndpoint.Address.Equals(IPAddress.Any) ? "127.0.0.1" : httpEndpoint.Address.ToString())}:{httpEndpoint.Port}/")
             : null;
 
-        await controller.RegisterBrokerAsync(new RegisterBrokerRecord(config.NodeId, [.. advertised], config.Rack, Guid.NewGuid()), ct).ConfigureAwait(false);
+        var registration = new RegisterBrokerRecord(config.NodeId, [.. advertised], config.Rack, Guid.NewGuid());
+        if (cluster is null) await controller.RegisterBrokerAsync(registration, ct).ConfigureAwait(false);
+        else cluster.StartLifecycle(registration);
         ready.TrySetResult();
         logger.LogInformation("Samsa node {NodeId} (cluster {ClusterId}) serving Kafka on {Endpoints}, HTTP on {Http}; data in {LogDirs}",
             config.NodeId, config.ClusterId, string.Join(", ", advertised.Select(a => $"{a.Name}://{a.Host}:{a.Port}")),
             httpUri?.ToString() ?? "(off)", string.Join(", ", config.LogDirs));
-        return new BrokerHost(web, logs, metadataLog, metadataOverride is null, replicas, fetchers, interBroker, bound, httpUri, node, metrics, logger)
-            { ListenerSecurity = listenerSecurity };
+        return new BrokerHost(web, logs, metadataLog, cluster, metadataOverride is null && cluster is null, replicas, fetchers, interBroker,
+            bound, httpUri, node, metrics, logger) { ListenerSecurity = listenerSecurity };
     }
 
     private static IPAddress ResolveHost(string host)
@@ -276,6 +288,7 @@ public sealed class BrokerHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (_cluster is not null) await _cluster.ControlledShutdownAsync().ConfigureAwait(false);
         _logger.LogInformation("Shutting down: closing listeners and connections");
         try
         {
@@ -290,7 +303,8 @@ public sealed class BrokerHost : IAsyncDisposable
         _replicas.Dispose();
         await _interBroker.DisposeAsync().ConfigureAwait(false);
         _logs.Dispose();
-        if (_ownsMetadata) await _metadata.DisposeAsync().ConfigureAwait(false);
+        if (_cluster is not null) await _cluster.DisposeAsync().ConfigureAwait(false);
+        else if (_ownsMetadata) await _metadata.DisposeAsync().ConfigureAwait(false);
         _logger.LogInformation("Shutdown complete: logs flushed and closed cleanly");
     }
 }

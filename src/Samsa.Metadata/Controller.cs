@@ -94,7 +94,7 @@ public sealed partial class Controller(IMetadataLog log, int nodeId, ILogger log
             var preview = image.Apply(records);
             if (!validateOnly)
             {
-                await log.AppendAsync(records, ct).ConfigureAwait(false);
+                await log.AppendAsync(records, image.Offset, ct).ConfigureAwait(false);
                 logger.LogInformation("Created topic {Topic} ({TopicId}) with {Partitions} partition(s), replication factor {Rf}",
                     spec.Name, topicId, assignment.Length, assignment[0].Length);
             }
@@ -111,9 +111,10 @@ public sealed partial class Controller(IMetadataLog log, int nodeId, ILogger log
         await _lock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            if (!log.Image.TopicsById.TryGetValue(topicId, out var topic))
+            var image = log.Image;
+            if (!image.TopicsById.TryGetValue(topicId, out var topic))
                 return new(ErrorCode.UnknownTopicId);
-            await log.AppendAsync([new RemoveTopicRecord(topicId)], ct).ConfigureAwait(false);
+            await log.AppendAsync([new RemoveTopicRecord(topicId)], image.Offset, ct).ConfigureAwait(false);
             logger.LogInformation("Deleted topic {Topic} ({TopicId})", topic.Name, topicId);
             return ControllerResult.Ok;
         }
@@ -162,7 +163,7 @@ public sealed partial class Controller(IMetadataLog log, int nodeId, ILogger log
                 records.Add(new PartitionRecord(topic.TopicId, current + i, placement[i], placement[i], placement[i][0], 0, 0));
             if (!validateOnly)
             {
-                await log.AppendAsync(records, ct).ConfigureAwait(false);
+                await log.AppendAsync(records, image.Offset, ct).ConfigureAwait(false);
                 logger.LogInformation("Topic {Topic}: partitions {Old} -> {New}", topicName, current, newCount);
             }
             return ControllerResult.Ok;
@@ -205,7 +206,7 @@ public sealed partial class Controller(IMetadataLog log, int nodeId, ILogger log
             }
             if (!validateOnly && records.Count > 0)
             {
-                await log.AppendAsync(records, ct).ConfigureAwait(false);
+                await log.AppendAsync(records, image.Offset, ct).ConfigureAwait(false);
                 logger.LogInformation("Altered configs of {Type} {Resource}: {Changes}", type, resourceName,
                     string.Join(", ", changes.Select(c => $"{c.Op} {c.Name}")));
             }
@@ -223,8 +224,9 @@ public sealed partial class Controller(IMetadataLog log, int nodeId, ILogger log
         await _lock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            long first = log.Image.NextProducerId;
-            await log.AppendAsync([new ProducerIdsRecord(brokerId, first, ProducerIdBlockSize)], ct).ConfigureAwait(false);
+            var image = log.Image;
+            long first = image.NextProducerId;
+            await log.AppendAsync([new ProducerIdsRecord(brokerId, first, ProducerIdBlockSize)], image.Offset, ct).ConfigureAwait(false);
             return (first, ProducerIdBlockSize);
         }
         finally
@@ -238,10 +240,12 @@ public sealed partial class Controller(IMetadataLog log, int nodeId, ILogger log
         await _lock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            var existing = log.Image.Brokers.GetValueOrDefault(registration.BrokerId);
-            if (existing is not null && existing.Endpoints.SequenceEqual(registration.Endpoints) && existing.Rack == registration.Rack)
+            var image = log.Image;
+            var existing = image.Brokers.GetValueOrDefault(registration.BrokerId);
+            if (existing is not null && existing.Endpoints.SequenceEqual(registration.Endpoints) && existing.Rack == registration.Rack
+                && existing.Fenced == registration.Fenced)
                 return;
-            await log.AppendAsync([registration], ct).ConfigureAwait(false);
+            await log.AppendAsync([registration], image.Offset, ct).ConfigureAwait(false);
         }
         finally
         {
@@ -251,7 +255,7 @@ public sealed partial class Controller(IMetadataLog log, int nodeId, ILogger log
 
     private int[] LiveBrokerIds(MetadataImage image)
     {
-        var ids = image.Brokers.Keys.OrderBy(b => b).ToArray();
+        var ids = image.Brokers.Values.Where(b => b.IsLive).Select(b => b.BrokerId).OrderBy(b => b).ToArray();
         return ids.Length > 0 ? ids : [nodeId];
     }
 

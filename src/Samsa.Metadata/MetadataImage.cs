@@ -10,7 +10,14 @@ public sealed record TopicImage(string Name, Guid TopicId, ImmutableArray<Partit
     public bool IsInternal => Name.StartsWith("__", StringComparison.Ordinal);
 }
 
-public sealed record BrokerImage(int BrokerId, ImmutableArray<BrokerEndpoint> Endpoints, string? Rack);
+/// <summary>A registered broker. Fenced brokers are not live: they lead nothing, are in no ISR, and are hidden from clients.</summary>
+public sealed record BrokerImage(int BrokerId, ImmutableArray<BrokerEndpoint> Endpoints, string? Rack, bool Fenced = false, bool InControlledShutdown = false)
+{
+    /// <summary>The process incarnation that registered; a new one (a restart) registers again, fenced.</summary>
+    public Guid Incarnation { get; init; }
+
+    public bool IsLive => !Fenced && !InControlledShutdown;
+}
 
 /// <summary>
 /// An immutable snapshot of cluster metadata at <see cref="Offset"/> (number of applied batches).
@@ -56,7 +63,17 @@ public sealed partial record MetadataImage(
         RemoveTopicRecord r => RemoveTopic(r.TopicId),
         ConfigRecord c => ApplyConfig(c),
         ProducerIdsRecord p => this with { NextProducerId = Math.Max(NextProducerId, p.FirstProducerId + p.BlockSize) },
-        RegisterBrokerRecord b => this with { Brokers = Brokers.SetItem(b.BrokerId, new BrokerImage(b.BrokerId, [.. b.Endpoints], b.Rack)) },
+        RegisterBrokerRecord b => this with { Brokers = Brokers.SetItem(b.BrokerId, new BrokerImage(b.BrokerId, [.. b.Endpoints], b.Rack, b.Fenced) { Incarnation = b.Incarnation }) },
+        BrokerRegistrationChangeRecord c => Brokers.TryGetValue(c.BrokerId, out var broker)
+            ? this with
+            {
+                Brokers = Brokers.SetItem(c.BrokerId, broker with
+                {
+                    Fenced = c.Fenced ?? broker.Fenced,
+                    InControlledShutdown = c.InControlledShutdown ?? broker.InControlledShutdown,
+                }),
+            }
+            : this,
         AccessControlEntryRecord a => this with { Acls = Acls.SetItem(a.Id, a) },
         RemoveAccessControlEntryRecord r => this with { Acls = Acls.Remove(r.Id) },
         ClientQuotaRecord q => ApplyClientQuota(q),

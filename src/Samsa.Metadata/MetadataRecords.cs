@@ -15,6 +15,7 @@ namespace Samsa.Metadata;
 [JsonDerivedType(typeof(ConfigRecord), "config")]
 [JsonDerivedType(typeof(ProducerIdsRecord), "producer-ids")]
 [JsonDerivedType(typeof(RegisterBrokerRecord), "register-broker")]
+[JsonDerivedType(typeof(BrokerRegistrationChangeRecord), "broker-registration-change")]
 [JsonDerivedType(typeof(AccessControlEntryRecord), "acl")]
 [JsonDerivedType(typeof(RemoveAccessControlEntryRecord), "remove-acl")]
 [JsonDerivedType(typeof(ClientQuotaRecord), "client-quota")]
@@ -52,4 +53,10 @@ public sealed record ProducerIdsRecord(int BrokerId, long FirstProducerId, int B
 
 public sealed record BrokerEndpoint(string Name, string Host, int Port, string SecurityProtocol);
 
-public sealed record RegisterBrokerRecord(int BrokerId, BrokerEndpoint[] Endpoints, string? Rack, Guid Incarnation) : MetadataRecord;
+/// <summary>A broker (re-)registers. In a cluster it starts fenced (no leadership, not in ISRs) until the controller
+/// unfences it on a caught-up heartbeat; the single-node log registers it unfenced.</summary>
+public sealed record RegisterBrokerRecord(int BrokerId, BrokerEndpoint[] Endpoints, string? Rack, Guid Incarnation, bool Fenced = false) : MetadataRecord;
+
+/// <summary>Fences/unfences a broker or marks it in controlled shutdown (Kafka's Fence/UnfenceBrokerRecord and
+/// BrokerRegistrationChangeRecord); null fields are unchanged.</summary>
+public sealed record BrokerRegistrationChangeRecord(int BrokerId, bool? Fenced, bool? InControlledShutdown) : MetadataRecord;

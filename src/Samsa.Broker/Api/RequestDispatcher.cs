@@ -116,7 +116,7 @@ public sealed class RequestDispatcher
             object? body;
             try
             {
-                body = await handler.HandleAsync(context, request, cancellationToken).ConfigureAwait(false);
+                body = await HandleWithRetryAsync(handler, context, request, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -156,5 +156,24 @@ public sealed class RequestDispatcher
             context.DisposeRegistered();
         }
         return DispatchOutcome.Continue;
+    }
+
+    /// <summary>
+    /// Runs the handler, again when a metadata write lost a race with another node's write (the log moved between the
+    /// controller's validation and its append): the handler then re-validates against the newer image. Nothing was
+    /// written by the failed attempt, so re-running is safe.
+    /// </summary>
+    private static async ValueTask<object?> HandleWithRetryAsync(IApiHandler handler, RequestContext context, object request, CancellationToken ct)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await handler.HandleAsync(context, request, ct).ConfigureAwait(false);
+            }
+            catch (Samsa.Metadata.MetadataConflictException) when (attempt < 10)
+            {
+            }
+        }
     }
 }

@@ -69,7 +69,8 @@ public static class BrokerConfigDefinitions
         List("controller.quorum.voters", "", High,
             "Static controller quorum as id@host:port entries. Empty: this node is the only voter."),
         List("controller.quorum.bootstrap.servers", "", High,
-            "Controller endpoints used to discover the quorum (KIP-853)."),
+            "Broker-only nodes: host:port of controller nodes' broker (inter-broker) listeners, where they fetch the " +
+            "metadata log until they know the active controller. Samsa deviation: Kafka lists CONTROLLER listeners."),
         List("controller.listener.names", "", High,
             "Names of the listeners used by the controller quorum."),
         Str("broker.rack", null, Medium,
@@ -436,6 +437,13 @@ public static class BrokerConfigDefinitions
             "Broker heartbeat period to the controller."),
         Int("broker.session.timeout.ms", "9000", Medium,
             "A broker without heartbeats for this long is fenced."),
+        Long("metadata.log.max.record.bytes.between.snapshots", "20971520", High,
+            "Bytes of metadata batches between two snapshots of the metadata image (controllers).")
+            with { Min = 1 },
+        Int("controller.quorum.election.timeout.ms", "1000", High,
+            "Raft election timeout of the metadata quorum: a voter that hears no leader for a random time between half " +
+            "of this and this starts an election. Samsa keeps it at least 400 ms (DotNext snapshot installs need it).")
+            with { Min = 400 },
     ];
 
     private static ConfigDefinition Double(string name, string @default, ConfigImportance importance, string doc) =>

@@ -1,4 +1,5 @@
-// DescribeCluster (key 60), versions 0-1.
+// DescribeCluster (key 60), versions 0-1. Brokers are the live (unfenced) registered brokers at their endpoint on the
+// request's listener; controller_id is the active controller (the metadata quorum's Raft leader), -1 during an election.
 // EndpointType 1 (brokers) is served; 2 (controllers, KIP-919) answers UNSUPPORTED_ENDPOINT_TYPE until the
 // cluster issue adds controller listeners.
 using Samsa.Broker.Api;
@@ -20,7 +21,7 @@ public sealed class DescribeClusterHandler(IMetadataLog metadata, NodeInfo node)
 
     protected override ValueTask<DescribeClusterResponse?> HandleAsync(RequestContext context, DescribeClusterRequest request, CancellationToken cancellationToken)
     {
-        var response = new DescribeClusterResponse { ClusterId = node.ClusterId, ControllerId = node.NodeId, EndpointType = request.EndpointType };
+        var response = new DescribeClusterResponse { ClusterId = node.ClusterId, ControllerId = metadata.ControllerId ?? (metadata is LocalMetadataLog ? node.NodeId : -1), EndpointType = request.EndpointType };
         if (request.EndpointType != 1)
         {
             response.ErrorCode = (short)ErrorCode.UnsupportedEndpointType;
@@ -32,9 +33,9 @@ public sealed class DescribeClusterHandler(IMetadataLog metadata, NodeInfo node)
             response.ErrorCode = (short)ErrorCode.ClusterAuthorizationFailed;
             return ValueTask.FromResult<DescribeClusterResponse?>(response);
         }
-        foreach (var broker in metadata.Image.Brokers.Values.OrderBy(b => b.BrokerId))
+        foreach (var broker in metadata.Image.Brokers.Values.Where(b => !b.Fenced).OrderBy(b => b.BrokerId))
         {
-            var endpoint = NodeInfo.EndpointFor(broker, context.Session.ListenerName);
+            var endpoint = broker.Endpoints.FirstOrDefault(e => e.Name == context.Session.ListenerName);
             if (endpoint is not null)
                 response.Brokers.Add(new() { BrokerId = broker.BrokerId, Host = endpoint.Host, Port = endpoint.Port, Rack = broker.Rack });
         }

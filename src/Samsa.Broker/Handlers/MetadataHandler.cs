@@ -35,7 +35,7 @@ public sealed class MetadataHandler(IMetadataLog metadata, NodeInfo node, TopicC
         var response = new MetadataResponse
         {
             ClusterId = node.ClusterId,
-            ControllerId = node.NodeId,
+            ControllerId = metadata.ControllerId ?? (metadata is LocalMetadataLog ? node.NodeId : -1),
             Brokers = Brokers(image, context.Session.ListenerName),
         };
 
@@ -44,7 +44,7 @@ public sealed class MetadataHandler(IMetadataLog metadata, NodeInfo node, TopicC
         {
             foreach (var topic in image.TopicsByName.Values.OrderBy(t => t.Name, StringComparer.Ordinal))
                 if (context.Authorize(AclOperation.Describe, ResourceType.Topic, topic.Name))
-                    response.Topics.Add(Describe(context, topic, request.IncludeTopicAuthorizedOperations));
+                    response.Topics.Add(Describe(context, image, topic, request.IncludeTopicAuthorizedOperations));
         }
         else
         {
@@ -70,14 +70,14 @@ public sealed class MetadataHandler(IMetadataLog metadata, NodeInfo node, TopicC
             topic = image.TopicsById.GetValueOrDefault(requested.TopicId);
             if (topic is null || !context.Authorize(AclOperation.Describe, ResourceType.Topic, topic.Name))
                 return new() { Name = null, TopicId = requested.TopicId, ErrorCode = (short)ErrorCode.UnknownTopicId };
-            return Describe(context, topic, includeOps);
+            return Describe(context, image, topic, includeOps);
         }
 
         string name = requested.Name;
         if (!context.Authorize(AclOperation.Describe, ResourceType.Topic, name))
             return new() { Name = name, ErrorCode = (short)ErrorCode.TopicAuthorizationFailed };
         topic = image.Topic(name);
-        if (topic is not null) return Describe(context, topic, includeOps);
+        if (topic is not null) return Describe(context, image, topic, includeOps);
 
         if (TopicNames.Validate(name) is not null)
             return new() { Name = name, ErrorCode = (short)ErrorCode.InvalidTopicException };
@@ -90,10 +90,10 @@ public sealed class MetadataHandler(IMetadataLog metadata, NodeInfo node, TopicC
         var created = await topics.AutoCreateAsync(name, ct).ConfigureAwait(false);
         return created is null
             ? new() { Name = name, ErrorCode = (short)ErrorCode.LeaderNotAvailable }
-            : Describe(context, created, includeOps);
+            : Describe(context, metadata.Image, created, includeOps);
     }
 
-    private static MetadataResponse.MetadataResponseTopic Describe(RequestContext context, TopicImage topic, bool includeOps) => new()
+    private static MetadataResponse.MetadataResponseTopic Describe(RequestContext context, MetadataImage image, TopicImage topic, bool includeOps) => new()
     {
         Name = topic.Name,
         TopicId = topic.TopicId,
@@ -108,6 +108,7 @@ public sealed class MetadataHandler(IMetadataLog metadata, NodeInfo node, TopicC
             LeaderEpoch = p.LeaderEpoch,
             ReplicaNodes = [.. p.Replicas],
             IsrNodes = [.. p.Isr],
+            OfflineReplicas = [.. p.Replicas.Where(r => image.Brokers.GetValueOrDefault(r) is null or { Fenced: true })],
             ErrorCode = (short)(p.Leader < 0 ? ErrorCode.LeaderNotAvailable : ErrorCode.None),
         }).ToList(),
     };
@@ -115,9 +116,10 @@ public sealed class MetadataHandler(IMetadataLog metadata, NodeInfo node, TopicC
     private List<MetadataResponse.MetadataResponseBroker> Brokers(MetadataImage image, string listenerName)
     {
         var brokers = new List<MetadataResponse.MetadataResponseBroker>();
-        foreach (var broker in image.Brokers.Values.OrderBy(b => b.BrokerId))
+        // Live brokers only (Kafka hides fenced ones), each at its endpoint on the listener the client came through.
+        foreach (var broker in image.Brokers.Values.Where(b => !b.Fenced).OrderBy(b => b.BrokerId))
         {
-            var endpoint = NodeInfo.EndpointFor(broker, listenerName);
+            var endpoint = broker.Endpoints.FirstOrDefault(e => e.Name == listenerName);
             if (endpoint is not null)
                 brokers.Add(new() { NodeId = broker.BrokerId, Host = endpoint.Host, Port = endpoint.Port, Rack = broker.Rack });
         }
