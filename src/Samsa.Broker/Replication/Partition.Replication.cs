@@ -53,10 +53,18 @@ public sealed partial class Partition
     /// <summary>Completes the next time the log end offset grows (follower long polls), or on a role change.</summary>
     internal Task Appended => Volatile.Read(ref _appended).Task;
 
+    private long _signalledEnd = -1;
+
     private void WakeFollowerFetches()
     {
+        Volatile.Write(ref _signalledEnd, Log.LogEndOffset);
         var old = Interlocked.Exchange(ref _appended, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         old.TrySetResult();
+    }
+
+    private void WakeFollowerFetchesIfGrown()
+    {
+        if (Log.LogEndOffset > Volatile.Read(ref _signalledEnd)) WakeFollowerFetches();
     }
 
     /// <summary>Leader: min(own durable offset, fetch offsets of the other maximal-ISR members). Follower: no change.</summary>
