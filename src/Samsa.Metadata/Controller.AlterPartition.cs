@@ -56,7 +56,11 @@ public sealed partial class Controller
             if (ordered.Length == partition.Isr.Length && ordered.All(partition.Isr.Contains))
                 return new(ErrorCode.None, partition);
 
-            await log.AppendAsync([new PartitionChangeRecord(spec.TopicId, spec.PartitionId, null, ordered, null)], image.Offset, ct).ConfigureAwait(false);
+            // The ISR change that brings the last adding replica in sync also completes a reassignment (Controller.Reassignment.cs).
+            if (CompleteReassignment(image, spec.TopicId, partition, ordered) is { } completion)
+                await log.AppendAsync([completion], image.Offset, ct).ConfigureAwait(false);
+            else
+                await log.AppendAsync([new PartitionChangeRecord(spec.TopicId, spec.PartitionId, null, ordered, null)], image.Offset, ct).ConfigureAwait(false);
             var committed = log.Image.TopicsById[spec.TopicId].Partitions[spec.PartitionId];
             logger.LogInformation("{Topic}-{Partition}: ISR [{Old}] -> [{New}] (leader {Leader}, leader epoch {LeaderEpoch}, partition epoch {PartitionEpoch})",
                 topic.Name, spec.PartitionId, string.Join(",", partition.Isr), string.Join(",", committed.Isr), committed.Leader,

@@ -84,8 +84,14 @@ public sealed class OffsetsCompactionTests(ITestOutputHelper output)
         Assert.True(size < sizeBefore / 10, $"before {sizeBefore}, after {size}");
 
         // Restart again: this time the coordinator is rebuilt from the compacted log (offset gaps, kept tombstones).
+        // The coordinator loads in the background after the restart: wait for this incarnation's load line, not the
+        // previous one's (which replayed the uncompacted log).
+        static bool IsLoadLine(string l) => l.Contains("Loaded group coordinator for __consumer_offsets-0", StringComparison.Ordinal);
+        int loadsBefore = broker.Logs.Lines.Count(IsLoadLine);
         await broker.RestartAsync();
-        var loaded = broker.Logs.Lines.Last(l => l.Contains("Loaded group coordinator for __consumer_offsets-0", StringComparison.Ordinal));
+        var waited = Stopwatch.StartNew();
+        while (broker.Logs.Lines.Count(IsLoadLine) <= loadsBefore && waited.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(20, ct);
+        var loaded = broker.Logs.Lines.Last(IsLoadLine);
         output.WriteLine(loaded);
         int replayed = int.Parse(System.Text.RegularExpressions.Regex.Match(loaded, @"from (\d+) records").Groups[1].Value, CultureInfo.InvariantCulture);
         Assert.InRange(replayed, Partitions, endOffset / 10);
