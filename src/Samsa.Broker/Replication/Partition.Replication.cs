@@ -53,7 +53,7 @@ public sealed partial class Partition
     /// <summary>Completes the next time the log end offset grows (follower long polls), or on a role change.</summary>
     internal Task Appended => Volatile.Read(ref _appended).Task;
 
-    private void WakeFollowerFetches()
+    internal void WakeFollowerFetches()
     {
         var old = Interlocked.Exchange(ref _appended, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         old.TrySetResult();
@@ -119,7 +119,7 @@ public sealed partial class Partition
     }
 
     /// <summary>Waits until the high watermark reaches <paramref name="requiredOffset"/> (Kafka's checkEnoughReplicasReachOffset).</summary>
-    private async ValueTask<ErrorCode> WaitForIsrAsync(long requiredOffset, TimeSpan timeout, CancellationToken ct)
+    internal async ValueTask<ErrorCode> WaitForIsrAsync(long requiredOffset, TimeSpan timeout, CancellationToken ct)
     {
         long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         while (true)
