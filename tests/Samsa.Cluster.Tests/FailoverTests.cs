@@ -22,7 +22,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
         Console.WriteLine(line);
     }
 
-    private sealed record Ack(int Partition, long Offset, string Value, long AtTicks);
+    private sealed record Ack(int Partition, long Offset, string Value, long SentTicks, long AtTicks);
 
     [Fact]
     public async Task Killing_partition_leaders_under_an_idempotent_acks_all_producer_loses_and_duplicates_nothing()
@@ -43,8 +43,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         var acks = new ConcurrentQueue<Ack>();
         var lastAck = new long[Partitions];
-        var killMark = new long[Partitions];     // a message sent after this tick...
-        var ackAfterKill = new long[Partitions]; // ...was acknowledged at this tick (0: not yet)
+        var lastSentAcked = new long[Partitions]; // the latest send time among acknowledged records
         int failed = 0;
         string? firstError = null;
         var allNodes = string.Join(",", cluster.Nodes.Select(n => n.Bootstrap));
@@ -87,10 +86,11 @@ public sealed class FailoverTests(ITestOutputHelper output)
                             return;
                         }
                         long now = clock.ElapsedTicks;
-                        acks.Enqueue(new Ack(report.Partition.Value, report.Offset.Value, value, now));
+                        acks.Enqueue(new Ack(report.Partition.Value, report.Offset.Value, value, sentAt, now));
                         Volatile.Write(ref lastAck[report.Partition.Value], now);
-                        if (sentAt > Volatile.Read(ref killMark[report.Partition.Value]))
-                            Interlocked.CompareExchange(ref ackAfterKill[report.Partition.Value], now, 0);
+                        long seen;
+                        do seen = Volatile.Read(ref lastSentAcked[report.Partition.Value]);
+                        while (sentAt > seen && Interlocked.CompareExchange(ref lastSentAcked[report.Partition.Value], sentAt, seen) != seen);
                     });
                 }
             }
@@ -107,8 +107,6 @@ public sealed class FailoverTests(ITestOutputHelper output)
             int leader = before.Partitions.First(p => p.PartitionId == partition).Leader;
             var victim = cluster.Node(leader);
             long killedAt = clock.ElapsedTicks;
-            Volatile.Write(ref ackAfterKill[partition], 0);
-            Volatile.Write(ref killMark[partition], killedAt);
             victim.Kill();
 
             var survivor = cluster.Nodes.First(n => n.IsRunning);
@@ -121,8 +119,8 @@ public sealed class FailoverTests(ITestOutputHelper output)
             long restartedAt = clock.ElapsedTicks;
             victim.Start();
             await WaitForAsync($"an acknowledgement of a record sent to {Topic}-{partition} after killing node {leader}", TimeSpan.FromSeconds(30),
-                () => Volatile.Read(ref ackAfterKill[partition]) > 0);
-            ackFailover.Add(Ms(Volatile.Read(ref ackAfterKill[partition]) - killedAt));
+                () => Volatile.Read(ref lastSentAcked[partition]) > killedAt);
+            ackFailover.Add(Ms(acks.Where(a => a.Partition == partition && a.SentTicks > killedAt).Min(a => a.AtTicks) - killedAt));
             Report($"kill {kill + 1}: node {leader} (leader of {Topic}-{partition}); new leader in metadata after {metadataFailover[^1]:F0} ms, " +
                    $"first ack of a record sent after the kill {ackFailover[^1]:F0} ms after it; {acks.Count} acks so far");
             await WaitForFullIsrAsync(cluster, TimeSpan.FromSeconds(40));
@@ -182,6 +180,10 @@ public sealed class FailoverTests(ITestOutputHelper output)
         Report($"chaos: failover (kill -> new leader in Metadata) ms: min {metadataFailover.Min():F0}, median {Median(metadataFailover):F0}, max {metadataFailover.Max():F0}; " +
                $"(kill -> next ack on the partition) ms: min {ackFailover.Min():F0}, median {Median(ackFailover):F0}, max {ackFailover.Max():F0}");
 
+        foreach (var a in acked.Where(a => byValue.TryGetValue(a.Value, out var at) && !at.Any(r => r.Partition == a.Partition && r.Offset == a.Offset)).Take(10))
+            Report($"chaos: acknowledged {a.Value} at {Topic}-{a.Partition}@{a.Offset} but found at " +
+                   string.Join(",", byValue[a.Value].Select(r => $"{Topic}-{r.Partition}@{r.Offset}")) +
+                   $"; the log holds {read[a.Partition].FirstOrDefault(r => r.Offset == a.Offset).Value ?? "nothing"} at the acknowledged offset");
         Assert.Equal(0, missing);
         Assert.Equal(0, duplicates);
         Assert.Equal(0, misplaced);
