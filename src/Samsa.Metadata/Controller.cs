@@ -81,7 +81,7 @@ public sealed partial class Controller(IMetadataLog log, int nodeId, ILogger log
                 if (spec.ReplicationFactor > brokers.Length)
                     return new(new(ErrorCode.InvalidReplicationFactor,
                         $"Unable to replicate the partition {spec.ReplicationFactor} time(s): The target replication factor of {spec.ReplicationFactor} cannot be reached because only {brokers.Length} broker(s) are registered."), null);
-                assignment = Place(brokers, 0, spec.NumPartitions, spec.ReplicationFactor);
+                assignment = Place(image, brokers, 0, spec.NumPartitions, spec.ReplicationFactor);
             }
 
             var topicId = Guid.NewGuid();
@@ -141,7 +141,7 @@ public sealed partial class Controller(IMetadataLog log, int nodeId, ILogger log
             if (newCount - current > MaxPartitionsPerRequest)
                 return new(ErrorCode.PolicyViolation, ExcessivePartitions);
             var brokers = LiveBrokerIds(image);
-            int rf = topic.Partitions[0].Replicas.Length;
+            int rf = topic.Partitions[0].TargetReplicas.Length;
             int[][] placement;
             if (assignments is { Count: > 0 })
             {
@@ -156,7 +156,7 @@ public sealed partial class Controller(IMetadataLog log, int nodeId, ILogger log
             else
             {
                 if (rf > brokers.Length) return new(ErrorCode.InvalidReplicationFactor, "Not enough brokers for the topic's replication factor.");
-                placement = Place(brokers, current, newCount - current, rf);
+                placement = Place(image, brokers, current, newCount - current, rf);
             }
             var records = new List<MetadataRecord>();
             for (int i = 0; i < placement.Length; i++)
@@ -257,30 +257,6 @@ public sealed partial class Controller(IMetadataLog log, int nodeId, ILogger log
     {
         var ids = image.Brokers.Values.Where(b => b.IsLive).Select(b => b.BrokerId).OrderBy(b => b).ToArray();
         return ids.Length > 0 ? ids : [nodeId];
-    }
-
-    /// <summary>
-    /// Round-robin placement in Kafka's style: the first replica of partition p goes to broker (start + p) mod n,
-    /// followers are shifted so leaders and followers spread evenly.
-    /// </summary>
-    private int[][] Place(int[] brokers, int firstPartition, int count, int replicationFactor)
-    {
-        int n = brokers.Length;
-        int start = n == 1 ? 0 : _random.Next(n);
-        int shift = n == 1 ? 0 : _random.Next(n);
-        var result = new int[count][];
-        for (int i = 0; i < count; i++)
-        {
-            int p = firstPartition + i;
-            if (p > 0 && p % n == 0) shift++;
-            var replicas = new int[replicationFactor];
-            int first = (start + p) % n;
-            replicas[0] = brokers[first];
-            for (int r = 1; r < replicationFactor; r++)
-                replicas[r] = brokers[(first + 1 + (shift + r - 1) % Math.Max(1, n - 1)) % n];
-            result[i] = replicas;
-        }
-        return result;
     }
 
     private static ControllerResult? ValidateManualAssignment(IReadOnlyDictionary<int, int[]> manual, int[] brokers, out int[][] assignment)

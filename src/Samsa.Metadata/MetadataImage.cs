@@ -3,7 +3,19 @@ using System.Collections.Immutable;
 namespace Samsa.Metadata;
 
 public sealed record PartitionImage(
-    int PartitionId, ImmutableArray<int> Replicas, ImmutableArray<int> Isr, int Leader, int LeaderEpoch, int PartitionEpoch);
+    int PartitionId, ImmutableArray<int> Replicas, ImmutableArray<int> Isr, int Leader, int LeaderEpoch, int PartitionEpoch)
+{
+    /// <summary>Replicas an ongoing reassignment adds (already in <see cref="Replicas"/>, catching up); empty when none.</summary>
+    public ImmutableArray<int> AddingReplicas { get; init; } = [];
+
+    /// <summary>Replicas an ongoing reassignment drops once every adding replica is in the ISR; empty when none.</summary>
+    public ImmutableArray<int> RemovingReplicas { get; init; } = [];
+
+    public bool IsReassigning => !AddingReplicas.IsEmpty || !RemovingReplicas.IsEmpty;
+
+    /// <summary>The replica set the ongoing reassignment aims at: the replicas without the removing ones.</summary>
+    public ImmutableArray<int> TargetReplicas => RemovingReplicas.IsEmpty ? Replicas : [.. Replicas.Where(r => !RemovingReplicas.Contains(r))];
+}
 
 public sealed record TopicImage(string Name, Guid TopicId, ImmutableArray<PartitionImage> Partitions)
 {
@@ -91,7 +103,11 @@ public sealed partial record MetadataImage(
     private MetadataImage ApplyPartition(PartitionRecord p)
     {
         var topic = TopicsById[p.TopicId];
-        var partition = new PartitionImage(p.PartitionId, [.. p.Replicas], [.. p.Isr], p.Leader, p.LeaderEpoch, p.PartitionEpoch);
+        var partition = new PartitionImage(p.PartitionId, [.. p.Replicas], [.. p.Isr], p.Leader, p.LeaderEpoch, p.PartitionEpoch)
+        {
+            AddingReplicas = [.. p.AddingReplicas ?? []],
+            RemovingReplicas = [.. p.RemovingReplicas ?? []],
+        };
         var partitions = topic.Partitions;
         partitions = p.PartitionId < partitions.Length
             ? partitions.SetItem(p.PartitionId, partition)
@@ -109,6 +125,8 @@ public sealed partial record MetadataImage(
             Leader = c.Leader ?? old.Leader,
             Isr = c.Isr is null ? old.Isr : [.. c.Isr],
             Replicas = c.Replicas is null ? old.Replicas : [.. c.Replicas],
+            AddingReplicas = c.AddingReplicas is null ? old.AddingReplicas : [.. c.AddingReplicas],
+            RemovingReplicas = c.RemovingReplicas is null ? old.RemovingReplicas : [.. c.RemovingReplicas],
             LeaderEpoch = leaderChanged ? old.LeaderEpoch + 1 : old.LeaderEpoch,
             PartitionEpoch = old.PartitionEpoch + 1,
         };

@@ -25,13 +25,17 @@ public abstract record MetadataRecord;
 
 public sealed record TopicRecord(string Name, Guid TopicId) : MetadataRecord;
 
-/// <summary>A new partition with its replica assignment; LeaderEpoch and PartitionEpoch start at 0.</summary>
+/// <summary>A new partition with its replica assignment; LeaderEpoch and PartitionEpoch start at 0. Adding/Removing
+/// replicas describe an ongoing reassignment (KIP-455; null = none), as Kafka's PartitionRecord.</summary>
 public sealed record PartitionRecord(
-    Guid TopicId, int PartitionId, int[] Replicas, int[] Isr, int Leader, int LeaderEpoch, int PartitionEpoch) : MetadataRecord;
+    Guid TopicId, int PartitionId, int[] Replicas, int[] Isr, int Leader, int LeaderEpoch, int PartitionEpoch,
+    int[]? AddingReplicas = null, int[]? RemovingReplicas = null) : MetadataRecord;
 
-/// <summary>Leader or ISR change; null fields are unchanged. A leader change bumps the leader epoch.</summary>
+/// <summary>Leader, ISR, replica or reassignment change; null fields are unchanged (an empty Adding/Removing list ends
+/// the reassignment). A leader change bumps the leader epoch.</summary>
 public sealed record PartitionChangeRecord(
-    Guid TopicId, int PartitionId, int? Leader, int[]? Isr, int[]? Replicas) : MetadataRecord;
+    Guid TopicId, int PartitionId, int? Leader, int[]? Isr, int[]? Replicas,
+    int[]? AddingReplicas = null, int[]? RemovingReplicas = null) : MetadataRecord;
 
 public sealed record RemoveTopicRecord(Guid TopicId) : MetadataRecord;
 

@@ -28,7 +28,8 @@ public sealed record MetadataSnapshot(long Offset, MetadataRecord[] Records)
         {
             records.Add(new TopicRecord(topic.Name, topic.TopicId));
             foreach (var p in topic.Partitions)
-                records.Add(new PartitionRecord(topic.TopicId, p.PartitionId, [.. p.Replicas], [.. p.Isr], p.Leader, p.LeaderEpoch, p.PartitionEpoch));
+                records.Add(new PartitionRecord(topic.TopicId, p.PartitionId, [.. p.Replicas], [.. p.Isr], p.Leader, p.LeaderEpoch, p.PartitionEpoch,
+                    p.AddingReplicas.IsEmpty ? null : [.. p.AddingReplicas], p.RemovingReplicas.IsEmpty ? null : [.. p.RemovingReplicas]));
         }
         foreach (var ((type, name), configs) in image.Configs)
             foreach (var (key, value) in configs)
