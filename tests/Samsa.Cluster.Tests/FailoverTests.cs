@@ -106,8 +106,8 @@ public sealed class FailoverTests(ITestOutputHelper output)
             var before = TopicOf(observer);
             int leader = before.Partitions.First(p => p.PartitionId == partition).Leader;
             var victim = cluster.Node(leader);
-            long killedAt = clock.ElapsedTicks;
             victim.Kill();
+            long killedAt = clock.ElapsedTicks; // once the process is gone: until then it may still acknowledge
 
             var survivor = cluster.Nodes.First(n => n.IsRunning);
             await ClusterFixture.WaitForAsync($"a new leader for {Topic}-{partition} after killing node {leader}", TimeSpan.FromSeconds(20), () =>
