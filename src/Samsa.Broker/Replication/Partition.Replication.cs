@@ -56,7 +56,7 @@ public sealed partial class Partition
 
     private long _signalledEnd = -1;
 
-    private void WakeFollowerFetches()
+    internal void WakeFollowerFetches()
     {
         Volatile.Write(ref _signalledEnd, Log.LogEndOffset);
         var old = Interlocked.Exchange(ref _appended, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
@@ -129,7 +129,7 @@ public sealed partial class Partition
     }
 
     /// <summary>Waits until the high watermark reaches <paramref name="requiredOffset"/> (Kafka's checkEnoughReplicasReachOffset).</summary>
-    private async ValueTask<ErrorCode> WaitForIsrAsync(long requiredOffset, TimeSpan timeout, CancellationToken ct)
+    internal async ValueTask<ErrorCode> WaitForIsrAsync(long requiredOffset, TimeSpan timeout, CancellationToken ct)
     {
         long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         while (true)
