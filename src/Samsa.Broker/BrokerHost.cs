@@ -122,7 +122,8 @@ public sealed class BrokerHost : IAsyncDisposable
             ? LogFlushPolicy.GroupCommit
             : LogFlushPolicy.Interval(config.LogFlushIntervalMessages, config.LogFlushIntervalMs ?? long.MaxValue);
         var logs = new LogManager(config.LogDirs, flush, time, loggerFactory);
-        var interBroker = new BrokerChannelPool(() => metadataLog.Image, config.InterBrokerListenerName, PlaintextConnectionFactory.Instance,
+        var interBroker = new BrokerChannelPool(() => metadataLog.Image, config.InterBrokerListenerName,
+            Security.Authentication.SecureConnectionFactory.InterBroker(config, $"samsa-broker-{config.NodeId}"),
             new BrokerChannelOptions { ClientId = $"samsa-broker-{config.NodeId}", Time = time }, loggerFactory);
         var topicConfigs = new TopicConfigs(config, metadataLog);
         var replicas = new ReplicaManager(logs, metadataLog, topicConfigs, config.NodeId, flush.Mode == LogFlushMode.GroupCommit,
@@ -191,7 +192,13 @@ public sealed class BrokerHost : IAsyncDisposable
         var quotas = ClientQuotas.Create(config, metadataLog, time);
         var markerWriter = new Transactions.LocalTxnMarkerWriter(replicas, metadataLog, groupCoordinator, config.NodeId, time,
             loggerFactory.CreateLogger<Transactions.LocalTxnMarkerWriter>());
-        var transactions = new Transactions.TransactionCoordinator(replicas, metadataLog, topicCreator, config, producerIds, markerWriter, time, loggerFactory);
+        var markerRouter = new Transactions.TxnMarkerRouter(markerWriter, () => metadataLog.Image, interBroker, config.NodeId,
+            loggerFactory.CreateLogger<Transactions.TxnMarkerRouter>());
+        var verifier = new Transactions.RemoteTxnVerifier(interBroker, loggerFactory.CreateLogger<Transactions.RemoteTxnVerifier>());
+        var transactions = new Transactions.TransactionCoordinator(replicas, metadataLog, topicCreator, config, producerIds, markerRouter, time, loggerFactory)
+        {
+            RemoteVerifier = verifier.VerifyAsync,
+        };
         IApiHandler[] handlers =
         [
             new ProduceHandler(replicas, metadataLog, topicConfigs, metrics, quotas, transactions),
@@ -243,7 +250,7 @@ public sealed class BrokerHost : IAsyncDisposable
             new ListTransactionsHandler(transactions),
             new DescribeProducersHandler(replicas, metadataLog, config.NodeId),
         ];
-        var table = new List<IApiHandler>(handlers);
+        var table = handlers.Select(h => RequestQuotaHandler.Wrap(h, quotas)).ToList();
         if (cluster is not null) table.Add(new EnvelopeHandler(cluster.Channel));
         RequestDispatcher? built = null;
         table.Add(new ApiVersionsHandler(() => built!.SupportedVersions()));

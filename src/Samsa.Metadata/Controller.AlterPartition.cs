@@ -19,8 +19,9 @@ public sealed partial class Controller
     /// Validates and commits an ISR change as Kafka's ReplicationControlManager does: the partition must exist, the
     /// caller must be its leader in the same leader epoch (older → FENCED_LEADER_EPOCH, newer → UNKNOWN_LEADER_EPOCH)
     /// and have seen the current partition epoch (else INVALID_UPDATE_VERSION); the new ISR must be a non-empty subset
-    /// of the replicas containing the leader (else INVALID_REQUEST), and a replica it adds must be a registered broker
-    /// (else INELIGIBLE_REPLICA). The change is one PartitionChangeRecord, which bumps the partition epoch; an ISR
+    /// of the replicas containing the leader (else INVALID_REQUEST), and a replica it adds must be a live broker — registered,
+    /// unfenced, not shutting down (else INELIGIBLE_REPLICA). The append is conditional on the image validated against
+    /// (a concurrent metadata change → MetadataConflictException; the leader retries). The change is one PartitionChangeRecord, which bumps the partition epoch; an ISR
     /// equal to the current one is answered with the current state without a write.
     /// </summary>
     public async Task<AlterPartitionResult> AlterPartitionAsync(AlterPartitionSpec spec, CancellationToken ct = default)
@@ -59,7 +60,7 @@ public sealed partial class Controller
             if (CompleteReassignment(image, spec.TopicId, partition, ordered) is { } completion)
                 await log.AppendAsync([completion], image.Offset, ct).ConfigureAwait(false);
             else
-                await log.AppendAsync([new PartitionChangeRecord(spec.TopicId, spec.PartitionId, null, ordered, null)], ct).ConfigureAwait(false);
+                await log.AppendAsync([new PartitionChangeRecord(spec.TopicId, spec.PartitionId, null, ordered, null)], image.Offset, ct).ConfigureAwait(false);
             var committed = log.Image.TopicsById[spec.TopicId].Partitions[spec.PartitionId];
             logger.LogInformation("{Topic}-{Partition}: ISR [{Old}] -> [{New}] (leader {Leader}, leader epoch {LeaderEpoch}, partition epoch {PartitionEpoch})",
                 topic.Name, spec.PartitionId, string.Join(",", partition.Isr), string.Join(",", committed.Isr), committed.Leader,
@@ -73,8 +74,9 @@ public sealed partial class Controller
     }
 
     /// <summary>
-    /// Whether a broker may be added to an ISR: it must be registered. (Fencing by missed heartbeats and controlled
-    /// shutdown belong to broker lifecycle; when the image tracks them, they are checked here too.)
+    /// Whether a broker may be added to an ISR (Kafka's isEligibleReplica): registered, not fenced and not in controlled
+    /// shutdown.
     /// </summary>
-    private static bool IsEligibleForIsr(MetadataImage image, int brokerId) => image.Brokers.ContainsKey(brokerId);
+    private static bool IsEligibleForIsr(MetadataImage image, int brokerId) =>
+        image.Brokers.TryGetValue(brokerId, out var broker) && broker.IsLive;
 }

@@ -73,7 +73,7 @@ public sealed partial class Controller
             foreach (var (user, error) in errors) results.Add(new(user, error));
             if (records.Count > 0)
             {
-                await log.AppendAsync(records, ct).ConfigureAwait(false);
+                await log.AppendAsync(records, image.Offset, ct).ConfigureAwait(false);
                 logger.LogInformation("SCRAM credentials altered: {Changes}", string.Join(", ",
                     toDelete.Values.Select(d => $"removed {d.Name} ({ScramMechanisms.FromCode(d.Mechanism).Name()})")
                         .Concat(toUpsert.Values.Select(u => $"set {u.Name} ({ScramMechanisms.FromCode(u.Mechanism).Name()}, {u.Iterations} iterations)"))));

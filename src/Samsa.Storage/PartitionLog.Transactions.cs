@@ -35,6 +35,16 @@ public sealed partial class PartitionLog
     /// <summary>Every aborted transaction of the log, in marker order (tests, tools).</summary>
     public List<AbortedTxn> AllAbortedTransactions() => [.. _segments.SelectMany(s => s.TxnIndex.Entries)];
 
+    /// <summary>
+    /// True when <paramref name="producerId"/> has an open transaction in this partition under <paramref name="epoch"/>:
+    /// its partition was verified in the transaction when the transaction's first batch arrived (KIP-890), so later batches
+    /// need no check with the coordinator.
+    /// </summary>
+    public bool HasOpenTransaction(long producerId, short epoch)
+    {
+        lock (_appendLock) return _producers.Get(producerId) is { CurrentTxnFirstOffset: >= 0 } e && e.Epoch == epoch;
+    }
+
     /// <summary>Producers with state in this partition (DescribeProducers).</summary>
     public List<ProducerSummary> ActiveProducers()
     {

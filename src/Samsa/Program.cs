@@ -11,6 +11,7 @@ root.Subcommands.Add(ConsumeCommand.Create());
 root.Subcommands.Add(GroupCommand.Create());
 root.Subcommands.Add(AclCommand.Create());
 root.Subcommands.Add(PerfCommand.Create());
+root.Subcommands.Add(UserCommand.Create());
 
 // Signals are handled by the verbs (graceful broker shutdown can take longer than System.CommandLine's 2 s default).
 var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null };

@@ -148,6 +148,11 @@ public sealed class ClusterFixture : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (var node in _nodes) await node.DisposeAsync();
+        if (Environment.GetEnvironmentVariable("SAMSA_CLUSTER_KEEP") is "1")
+        {
+            Console.WriteLine($"cluster data kept in {_root}");
+            return;
+        }
         try
         {
             Directory.Delete(_root, recursive: true);

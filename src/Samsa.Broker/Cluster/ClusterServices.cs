@@ -87,7 +87,11 @@ public sealed class ClusterServices : IAsyncDisposable
         }
         var bootstrap = ConfigDefinition.SplitList(_config.GetString("controller.quorum.bootstrap.servers"))
             .Select(ParseHostPort).ToList();
-        var client = new ControllerClient($"samsa-node-{_config.NodeId}", _config.SocketRequestMaxBytes, _loggerFactory.CreateLogger<ControllerClient>());
+        var secured = Security.Authentication.SecureConnectionFactory.InterBroker(_config, $"samsa-node-{_config.NodeId}");
+        var client = new ControllerClient($"samsa-node-{_config.NodeId}", _config.SocketRequestMaxBytes, _loggerFactory.CreateLogger<ControllerClient>())
+        {
+            Connections = secured is Network.InterBroker.PlaintextConnectionFactory ? null : secured,
+        };
         _channel = new ControllerChannel(Log, _raft, _active, client, _config.InterBrokerListenerName, bootstrap, _loggerFactory.CreateLogger<ControllerChannel>());
         _observer?.Start(_channel);
     }

@@ -16,6 +16,9 @@ namespace Samsa.Broker.Cluster;
 /// </summary>
 public sealed class ControllerClient(string clientId, int maxResponseBytes, ILogger<ControllerClient> logger) : IAsyncDisposable
 {
+    /// <summary>Opens connections to a TLS/SASL inter-broker listener; null for PLAINTEXT (plain TCP).</summary>
+    internal Network.InterBroker.IBrokerConnectionFactory? Connections { get; init; }
+
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
 
     private readonly Dictionary<string, Connection> _connections = [];
@@ -28,7 +31,7 @@ public sealed class ControllerClient(string clientId, int maxResponseBytes, ILog
         lock (_gate)
         {
             string key = $"{host}:{port}";
-            if (!_connections.TryGetValue(key, out connection!)) _connections[key] = connection = new Connection(host, port);
+            if (!_connections.TryGetValue(key, out connection!)) _connections[key] = connection = new Connection(host, port, Connections);
         }
         await connection.Lock.WaitAsync(ct).ConfigureAwait(false);
         try
@@ -85,14 +88,23 @@ public sealed class ControllerClient(string clientId, int maxResponseBytes, ILog
         return ValueTask.CompletedTask;
     }
 
-    private sealed class Connection(string host, int port)
+    /// <summary>
+    /// A plain TCP connection, or with <paramref name="factory"/> (a TLS/SASL inter-broker listener) the factory's
+    /// authenticated stream.
+    /// </summary>
+    private sealed class Connection(string host, int port, Network.InterBroker.IBrokerConnectionFactory? factory)
     {
         private TcpClient? _client;
+        private Stream? _secured;
 
         public SemaphoreSlim Lock { get; } = new(1, 1);
 
-        public async Task<NetworkStream> OpenAsync(CancellationToken ct)
+        public async Task<Stream> OpenAsync(CancellationToken ct)
         {
+            if (factory is not null)
+            {
+                return _secured ??= await factory.ConnectAsync(new Samsa.Metadata.BrokerEndpoint("", host, port, ""), ct).ConfigureAwait(false);
+            }
             if (_client is { Connected: true }) return _client.GetStream();
             Reset();
             var client = new TcpClient { NoDelay = true };
@@ -113,6 +125,8 @@ public sealed class ControllerClient(string clientId, int maxResponseBytes, ILog
         {
             _client?.Dispose();
             _client = null;
+            _secured?.Dispose();
+            _secured = null;
         }
     }
 }

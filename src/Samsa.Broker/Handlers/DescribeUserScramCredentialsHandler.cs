@@ -19,7 +19,7 @@ public sealed class DescribeUserScramCredentialsHandler(IMetadataLog metadata)
     protected override ValueTask<DescribeUserScramCredentialsResponse?> HandleAsync(
         RequestContext context, DescribeUserScramCredentialsRequest request, CancellationToken cancellationToken)
     {
-        var response = new DescribeUserScramCredentialsResponse { ErrorMessage = null };
+        var response = new DescribeUserScramCredentialsResponse();
         if (!context.Authorize(AclOperation.Describe, ResourceType.Cluster, "kafka-cluster"))
         {
             response.ErrorCode = (short)ErrorCode.ClusterAuthorizationFailed;

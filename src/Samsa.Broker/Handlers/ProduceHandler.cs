@@ -91,7 +91,7 @@ public sealed class ProduceHandler(
                         (error, message) = (ErrorCode.InvalidRecord,
                             $"Compacted topic cannot accept message without key in topic partition {topicData.Name}-{partitionData.Index}.");
                     else if (request.TransactionalId is { } transactionalId && transactions is not null)
-                        (error, message) = VerifyTransactional(transactionalId, records, topicData.Name, partitionData.Index);
+                        (error, message) = await VerifyTransactionalAsync(transactionalId, records, partition, cancellationToken).ConfigureAwait(false);
                 }
 
                 if (error != ErrorCode.None || partition is null)
@@ -160,20 +160,32 @@ public sealed class ProduceHandler(
         return false;
     }
 
-    /// <summary>KIP-890 part 1: a transactional batch may only go to a partition of the producer's open transaction.</summary>
-    private (ErrorCode, string?) VerifyTransactional(string transactionalId, ReadOnlyMemory<byte> records, string topic, int partition)
+    /// <summary>
+    /// KIP-890 part 1: a transactional batch may only go to a partition of the producer's open transaction. Checked with
+    /// the coordinator for the first batch of a transaction in the partition; later ones find the transaction open here.
+    /// </summary>
+    private async ValueTask<(ErrorCode, string?)> VerifyTransactionalAsync(string transactionalId, ReadOnlyMemory<byte> records,
+        Partition partition, CancellationToken ct)
     {
-        var h = new RecordBatchHeader(records.Span);
-        if (!h.IsTransactional) return (ErrorCode.None, null);
-        return transactions!.VerifyTransactionalProduce(transactionalId, h.ProducerId, h.ProducerEpoch, topic, partition) switch
+        var (isTransactional, producerId, epoch) = BatchProducer(records);
+        if (!isTransactional || partition.Log.HasOpenTransaction(producerId, epoch)) return (ErrorCode.None, null);
+        string topic = partition.Topic;
+        int index = partition.Index;
+        return await transactions!.VerifyTransactionalProduceAsync(transactionalId, producerId, epoch, topic, index, ct).ConfigureAwait(false) switch
         {
             ErrorCode.None => (ErrorCode.None, null),
             ErrorCode.ProducerFenced => (ErrorCode.InvalidProducerEpoch, "The producer has been fenced by a newer epoch."),
             ErrorCode.InvalidTxnState or ErrorCode.InvalidProducerIdMapping =>
-                (ErrorCode.InvalidTxnState, $"Partition {topic}-{partition} is not part of an ongoing transaction of {transactionalId}."),
+                (ErrorCode.InvalidTxnState, $"Partition {topic}-{index} is not part of an ongoing transaction of {transactionalId}."),
             // The coordinator is loading or moving: retriable for the producer.
             _ => (ErrorCode.NotEnoughReplicas, "The transaction coordinator is not available to verify the transaction."),
         };
+    }
+
+    private static (bool IsTransactional, long ProducerId, short Epoch) BatchProducer(ReadOnlyMemory<byte> records)
+    {
+        var h = new RecordBatchHeader(records.Span);
+        return (h.IsTransactional, h.ProducerId, h.ProducerEpoch);
     }
 
     private static ErrorCode MapError(AppendError error) => error switch

@@ -1,6 +1,8 @@
-// SaslHandshake (key 17), version 1 only.
-// Picks the SASL mechanism for the following SaslAuthenticate requests (KIP-152 framing). Version 0, after which
-// Kafka reads raw unframed tokens, is not offered: every maintained client (librdkafka, Java, kafkajs) uses v1.
+// SaslHandshake (key 17), versions 0-1.
+// Picks the SASL mechanism for the following SaslAuthenticate requests (KIP-152 framing). Deviation: version 0, after
+// which Kafka reads raw unframed tokens, answers UNSUPPORTED_VERSION (with the mechanisms) and closes; it is still
+// advertised because librdkafka before 2.x only enables SASL when ApiVersions lists SaslHandshake v0 — every maintained
+// client (librdkafka, Java, kafkajs) then sends v1.
 // An unsupported mechanism answers UNSUPPORTED_SASL_MECHANISM with the enabled list, then the connection is closed.
 // KIP-368: a handshake on an authenticated connection starts a re-authentication when connections.max.reauth.ms > 0
 // (same mechanism required); otherwise, and on non-SASL listeners, ILLEGAL_SASL_STATE as Kafka's KafkaApis answers.
@@ -14,7 +16,7 @@ namespace Samsa.Broker.Handlers;
 public sealed class SaslHandshakeHandler : ApiHandler<SaslHandshakeRequest, SaslHandshakeResponse>
 {
     public override ApiKey ApiKey => ApiKey.SaslHandshake;
-    public override VersionRange Versions => new(1, 1);
+    public override VersionRange Versions => new(0, 1);
 
     protected override ValueTask<SaslHandshakeResponse?> HandleAsync(RequestContext context, SaslHandshakeRequest request, CancellationToken cancellationToken)
     {
@@ -26,6 +28,12 @@ public sealed class SaslHandshakeHandler : ApiHandler<SaslHandshakeRequest, Sasl
             return ValueTask.FromResult<SaslHandshakeResponse?>(response);
         }
         response.Mechanisms = [.. sasl.EnabledMechanisms];
+        if (context.ApiVersion == 0)
+        {
+            response.ErrorCode = (short)ErrorCode.UnsupportedVersion;
+            context.Session.CloseAfterResponse = true;
+            return ValueTask.FromResult<SaslHandshakeResponse?>(response);
+        }
         switch (sasl.Handshake(request.Mechanism))
         {
             case HandshakeOutcome.Ok:

@@ -50,8 +50,8 @@ public sealed class TxnOffsetCommitHandler(GroupCoordinator groups, TransactionC
         else (shard, groupError) = await groups.ShardForAsync(request.GroupId, cancellationToken).ConfigureAwait(false);
         if (shard is not null)
         {
-            groupError = transactions.VerifyTransactionalProduce(request.TransactionalId, request.ProducerId, request.ProducerEpoch,
-                GroupCoordinator.OffsetsTopic, shard.PartitionIndex);
+            groupError = await transactions.VerifyTransactionalProduceAsync(request.TransactionalId, request.ProducerId, request.ProducerEpoch,
+                GroupCoordinator.OffsetsTopic, shard.PartitionIndex, cancellationToken).ConfigureAwait(false);
             if (groupError != ErrorCode.None) shard = null;
         }
         if (shard is null)

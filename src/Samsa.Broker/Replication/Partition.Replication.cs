@@ -53,10 +53,18 @@ public sealed partial class Partition
     /// <summary>Completes the next time the log end offset grows (follower long polls), or on a role change.</summary>
     internal Task Appended => Volatile.Read(ref _appended).Task;
 
+    private long _signalledEnd = -1;
+
     private void WakeFollowerFetches()
     {
+        Volatile.Write(ref _signalledEnd, Log.LogEndOffset);
         var old = Interlocked.Exchange(ref _appended, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         old.TrySetResult();
+    }
+
+    private void WakeFollowerFetchesIfGrown()
+    {
+        if (Log.LogEndOffset > Volatile.Read(ref _signalledEnd)) WakeFollowerFetches();
     }
 
     /// <summary>Leader: min(own durable offset, fetch offsets of the other maximal-ISR members). Follower: no change.</summary>
@@ -84,9 +92,10 @@ public sealed partial class Partition
     /// otherwise answered when the high watermark covers the batches — every ISR member has them on disk — or with
     /// REQUEST_TIMED_OUT after <paramref name="timeout"/>, NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrank below
     /// the minimum meanwhile, NOT_LEADER_OR_FOLLOWER when leadership moved (Kafka's DelayedProduce).
+    /// <paramref name="origin"/> Coordinator: transaction markers (epoch checked, no sequence).
     /// </summary>
     public async ValueTask<(AppendResult Result, ErrorCode Error)> AppendRecordsAsync(
-        Memory<byte> batches, short requiredAcks, TimeSpan timeout, CancellationToken ct)
+        Memory<byte> batches, short requiredAcks, TimeSpan timeout, CancellationToken ct, AppendOrigin origin = AppendOrigin.Client)
     {
         AppendResult result;
         lock (_stateLock)
@@ -95,7 +104,7 @@ public sealed partial class Partition
             if (!IsLeader) return (NotAttempted, ErrorCode.NotLeaderOrFollower);
             if (requiredAcks == -1 && Isr.Length < Log.Config.MinInSyncReplicas)
                 return (NotAttempted, ErrorCode.NotEnoughReplicas);
-            result = Log.AppendAsLeader(batches, LeaderEpoch, AppendOrigin.Client);
+            result = Log.AppendAsLeader(batches, LeaderEpoch, origin);
         }
         if (!result.IsSuccess) return (result, ErrorCode.None);
         if (!result.Duplicate) WakeFollowerFetches();

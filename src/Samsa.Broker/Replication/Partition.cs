@@ -31,6 +31,8 @@ public sealed partial class Partition(string topic, Guid topicId, int index, Par
 
     public void AdvanceHighWatermark()
     {
+        // Appends made straight on the log (coordinator records, transaction markers) reach followers' long polls here.
+        WakeFollowerFetchesIfGrown();
         TaskCompletionSource? toComplete = null;
         lock (_hwLock)
         {

@@ -110,6 +110,10 @@ public sealed partial class ReplicaManager
             _logger.LogInformation("{Topic}-{Partition}: ISR change to [{Isr}] refused: {Error} {Message}",
                 partition.Topic, partition.Index, string.Join(",", proposed), result.Error, result.Message);
         }
+        catch (MetadataConflictException)
+        {
+            // The image moved on under the controller's validation: the next fetch or ISR check proposes again.
+        }
         catch (Exception e) when (e is not OperationCanceledException || !_stopping.IsCancellationRequested)
         {
             _logger.LogWarning("{Topic}-{Partition}: ISR change to [{Isr}] failed: {Reason}", partition.Topic, partition.Index,

@@ -11,14 +11,15 @@ namespace Samsa.Broker.Transactions;
 /// <summary>
 /// Appends end-transaction markers to partitions this node leads (the coordinator's local path, and the WriteTxnMarkers
 /// handler's, Kafka's ReplicaManager.appendRecords with origin Coordinator): one control batch per partition with the
-/// producer's id and epoch, appended as leader, awaited until durable, then the high watermark advances. A marker on
+/// producer's id and epoch, appended as leader with acks=all (durable on every in-sync replica). A marker on
 /// __consumer_offsets also completes the producer's pending transactional offsets in the group coordinator.
-/// Partitions led elsewhere answer NOT_LEADER_OR_FOLLOWER: sending them to their leader over the inter-broker client is
-/// the remote writer's job (not on this branch yet), so on a single node every partition is local.
+/// Partitions led elsewhere answer NOT_LEADER_OR_FOLLOWER: <see cref="TxnMarkerRouter"/> sends those to their leader.
 /// </summary>
 public sealed class LocalTxnMarkerWriter(ReplicaManager replicas, IMetadataLog metadata, GroupCoordinator groups, int nodeId,
     TimeProvider time, ILogger<LocalTxnMarkerWriter> logger) : ITxnMarkerWriter
 {
+    private static readonly TimeSpan MarkerTimeout = TimeSpan.FromSeconds(30);
+
     public async Task<IReadOnlyDictionary<TxnPartition, ErrorCode>> WriteAsync(TxnMarker marker, CancellationToken cancellationToken)
     {
         var pending = marker.Partitions.Select(p => (p, AppendAsync(marker, p))).ToList();
@@ -38,10 +39,12 @@ public sealed class LocalTxnMarkerWriter(ReplicaManager replicas, IMetadataLog m
         var batch = new EndTransactionMarker(type, marker.CoordinatorEpoch)
             .BuildBatch(marker.ProducerId, marker.ProducerEpoch, time.GetUtcNow().ToUnixTimeMilliseconds());
         AppendResult appended;
+        ErrorCode replication;
         try
         {
-            appended = partition.Log.AppendAsLeader(batch, partition.LeaderEpoch, AppendOrigin.Coordinator);
-            if (appended.IsSuccess && replicas.FlushOnAck) await partition.Log.WaitForFlushAsync(appended.LastOffset + 1).ConfigureAwait(false);
+            // As Kafka: acks=all, so a marker counts once every in-sync replica has it (on a single node: once fsynced).
+            (appended, replication) = await partition.AppendRecordsAsync(batch, -1, MarkerTimeout, CancellationToken.None, AppendOrigin.Coordinator)
+                .ConfigureAwait(false);
         }
         catch (ObjectDisposedException)
         {
@@ -60,8 +63,10 @@ public sealed class LocalTxnMarkerWriter(ReplicaManager replicas, IMetadataLog m
                 type, marker.ProducerId, marker.ProducerEpoch, tp.Topic, tp.Partition);
             return ErrorCode.InvalidProducerEpoch;
         }
+        // Not leader any more, not enough replicas, timed out waiting for them: the coordinator retries (a marker written
+        // twice ends nothing the second time).
+        if (replication != ErrorCode.None) return replication;
         if (!appended.IsSuccess) return ErrorCode.KafkaStorageError;
-        partition.AdvanceHighWatermark();
         if (tp.Topic == GroupCoordinator.OffsetsTopic) groups.OnTransactionMarker(tp.Partition, marker.ProducerId, marker.Commit);
         return ErrorCode.None;
     }

@@ -129,15 +129,25 @@ public sealed class TransactionCoordinator : IDisposable
     }
 
     /// <summary>
-    /// KIP-890 part 1 for a transactional produce: NONE when the partition was added to the producer's open transaction.
-    /// Checked here when this node coordinates the transactional id; when another node does (a cluster), the check
-    /// would need an AddPartitionsToTxn(verify_only) call to it, which is not wired yet, so the produce is let through.
+    /// Asks another node's coordinator whether a partition is in a transaction (AddPartitionsToTxn v4 verify_only over the
+    /// inter-broker client): (coordinator node, transactional id, producer id, epoch, partition) → its answer.
     /// </summary>
-    public ErrorCode VerifyTransactionalProduce(string transactionalId, long producerId, short epoch, string topic, int partition)
+    public Func<int, string, long, short, TxnPartition, CancellationToken, Task<ErrorCode>>? RemoteVerifier { get; init; }
+
+    /// <summary>
+    /// KIP-890 part 1 for a transactional produce or TxnOffsetCommit: NONE when the partition was added to the producer's
+    /// open transaction, asked of this node's shard or, when another node coordinates the id, of that node
+    /// (<see cref="RemoteVerifier"/>; without one the write is let through).
+    /// </summary>
+    public async ValueTask<ErrorCode> VerifyTransactionalProduceAsync(string transactionalId, long producerId, short epoch, string topic,
+        int partition, CancellationToken ct)
     {
         var (shard, error) = ShardFor(transactionalId);
-        if (shard is null) return error == ErrorCode.NotCoordinator ? ErrorCode.None : error;
-        return shard.VerifyPartition(transactionalId, producerId, epoch, new TxnPartition(topic, partition));
+        if (shard is not null) return shard.VerifyPartition(transactionalId, producerId, epoch, new TxnPartition(topic, partition));
+        if (error != ErrorCode.NotCoordinator) return error;
+        int coordinator = CoordinatorNodeFor(transactionalId);
+        if (RemoteVerifier is null || coordinator < 0) return RemoteVerifier is null ? ErrorCode.None : ErrorCode.CoordinatorNotAvailable;
+        return await RemoteVerifier(coordinator, transactionalId, producerId, epoch, new TxnPartition(topic, partition), ct).ConfigureAwait(false);
     }
 
     private void OnMetadataApplied(MetadataImage image, IReadOnlyList<MetadataRecord> records) => Reconcile(image);

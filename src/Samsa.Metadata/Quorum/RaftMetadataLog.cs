@@ -1,4 +1,5 @@
 using System.Net;
+using System.Threading.Channels;
 using DotNext.Net.Cluster;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Membership;
@@ -60,6 +61,10 @@ public sealed class RaftMetadataLog : IMetadataLog
     private readonly object _recentLock = new();
     private readonly Queue<(long Offset, MetadataRecord[] Batch)> _recent = new();
     private TaskCompletionSource _advanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Channel<(MetadataImage Image, IReadOnlyList<MetadataRecord> Batch)> _toPublish =
+        Channel.CreateUnbounded<(MetadataImage, IReadOnlyList<MetadataRecord>)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _publisher;
+    private volatile MetadataImage _published = MetadataImage.Empty;
     private int _disposed;
 
     private RaftMetadataLog(RaftMetadataLogOptions options, ILoggerFactory loggerFactory)
@@ -68,9 +73,14 @@ public sealed class RaftMetadataLog : IMetadataLog
         _logger = loggerFactory.CreateLogger<RaftMetadataLog>();
         _nodeIdByEndPoint = options.Voters.ToDictionary(v => (EndPoint)v.EndPoint, v => v.NodeId);
         _stateMachine = new MetadataStateMachine(new DirectoryInfo(Path.Combine(options.Directory, "snapshots")), options.SnapshotBytes, OnApplied);
+        _publisher = Task.Run(PublishLoopAsync);
     }
 
-    public MetadataImage Image => _stateMachine.Image;
+    /// <summary>
+    /// The image as published to <see cref="Applied"/> subscribers (it may trail the Raft state machine by the batches
+    /// still being handed to them). Read-your-writes: <see cref="WaitForOffsetAsync"/> waits for this image.
+    /// </summary>
+    public MetadataImage Image => _published;
 
     public event Action<MetadataImage, IReadOnlyList<MetadataRecord>>? Applied;
 
@@ -97,6 +107,7 @@ public sealed class RaftMetadataLog : IMetadataLog
         var log = new RaftMetadataLog(options, loggerFactory);
         var stateMachine = log._stateMachine;
         await stateMachine.RestoreAsync(ct).ConfigureAwait(false); // before the WAL: it replays only what follows the snapshot
+        await log.WaitForOffsetAsync(stateMachine.Image.Offset, TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
 
         var wal = new WriteAheadLog(new WriteAheadLog.Options
         {
@@ -140,10 +151,25 @@ public sealed class RaftMetadataLog : IMetadataLog
     private int? NodeIdOf(IClusterMember member) =>
         _nodeIdByEndPoint.TryGetValue(member.EndPoint, out var id) ? id : null;
 
-    internal void OnApplied(MetadataImage image, IReadOnlyList<MetadataRecord> batch)
+    // Called by DotNext's applier, or inside a Raft InstallSnapshot while DotNext holds its transition lock and the
+    // leader waits for the answer (RequestTimeout). Subscribers open and close partition logs, which took over 1.6 s for
+    // 120 partitions on a loaded machine: the leader timed the install out although it had succeeded here, and
+    // DotNext 6.12 then re-sends that snapshot forever (the follower refuses a snapshot at or below its commit index,
+    // the leader counts the refusal as a failure) so this voter could never again help form a majority. So the state
+    // machine only hands the batch over; subscribers run in order on the publisher loop.
+    internal void OnApplied(MetadataImage image, IReadOnlyList<MetadataRecord> batch) => _toPublish.Writer.TryWrite((image, batch));
+
+    private async Task PublishLoopAsync()
+    {
+        await foreach (var (image, batch) in _toPublish.Reader.ReadAllAsync().ConfigureAwait(false))
+            Publish(image, batch);
+    }
+
+    private void Publish(MetadataImage image, IReadOnlyList<MetadataRecord> batch)
     {
         lock (_recentLock)
         {
+            _published = image;
             if (_recent.Count > 0 && _recent.Last().Offset + 1 != image.Offset) _recent.Clear(); // a snapshot replaced the image
             if (_recent.Count == 0 || _recent.Last().Offset + 1 == image.Offset)
             {
@@ -151,8 +177,13 @@ public sealed class RaftMetadataLog : IMetadataLog
                 while (_recent.Count > _options.RecentBatches) _recent.Dequeue();
             }
         }
+        if (Applied is { } applied) Notify(applied, image, batch);
+        // After the subscribers: a writer waiting for its offset finds their effects (a created topic's logs) in place.
         Interlocked.Exchange(ref _advanced, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-        if (Applied is not { } applied) return;
+    }
+
+    private void Notify(Action<MetadataImage, IReadOnlyList<MetadataRecord>> applied, MetadataImage image, IReadOnlyList<MetadataRecord> batch)
+    {
         foreach (var subscriber in applied.GetInvocationList().Cast<Action<MetadataImage, IReadOnlyList<MetadataRecord>>>())
         {
             try
@@ -255,7 +286,7 @@ public sealed class RaftMetadataLog : IMetadataLog
         {
             if (!IsActiveController) throw new NotControllerException($"Node {NodeId} is not the active controller.");
             await _cluster.ApplyReadBarrierAsync(ct).ConfigureAwait(false);
-            var image = Image;
+            var image = _stateMachine.Image; // everything committed is applied (the barrier), perhaps not yet published
             if (expectedOffset >= 0 && image.Offset != expectedOffset) throw new MetadataConflictException(expectedOffset, image.Offset);
             _ = image.Apply(batch); // a batch that cannot apply must never reach the log: every node would fail on it
             var payload = MetadataSnapshot.SerializeBatch(batch);
@@ -299,6 +330,8 @@ public sealed class RaftMetadataLog : IMetadataLog
         await _cluster.DisposeAsync().ConfigureAwait(false);
         await _wal.DisposeAsync().ConfigureAwait(false);
         await _stateMachine.DisposeAsync().ConfigureAwait(false);
+        _toPublish.Writer.TryComplete();
+        await _publisher.ConfigureAwait(false);
         _leaderAppendLock.Dispose();
     }
 }

@@ -189,6 +189,7 @@ internal sealed class BrokerWatch : IDisposable
     private readonly CancellationTokenSource _down = new();
     private readonly ClientSettings _settings;
     private volatile string? _lastTransportError;
+    private volatile string? _authenticationError;
     private volatile Error? _fatal;
 
     public BrokerWatch(ClientSettings settings)
@@ -219,6 +220,7 @@ internal sealed class BrokerWatch : IDisposable
             case ErrorCode.Local_Authentication:
             case ErrorCode.Local_Ssl:
                 _lastTransportError = error.Reason;
+                if (error.Code is ErrorCode.Local_Authentication or ErrorCode.Local_Ssl) _authenticationError = error.Reason;
                 if (_settings.Verbose)
                 {
                     Console.Error.WriteLine($"samsa: client: {error.Reason}");
@@ -252,6 +254,14 @@ internal sealed class BrokerWatch : IDisposable
         if (_fatal is { } fatal)
         {
             return new CliException($"Fatal client error: {fatal.Reason} ({fatal.Code})");
+        }
+
+        if (_authenticationError is { } refused)
+        {
+            // The broker answered but refused the credentials or the TLS handshake: "unreachable" would mislead.
+            return new CliException($"The broker at {_settings.BootstrapServers} refused the connection: {refused.TrimEnd('.')}." + Environment.NewLine +
+                "Check security.protocol, sasl.mechanism, sasl.username, sasl.password and ssl.* (-X key=value or the --profile file)" +
+                (_settings.Profile is null ? "." : $"; client settings came from the profile {_settings.Profile.Path}."));
         }
 
         return UnreachableError(_settings.BootstrapServers, _lastTransportError, _settings.Profile);
@@ -300,12 +310,32 @@ internal sealed class BrokerWatch : IDisposable
     }
 
     /// <summary>Runs a blocking client call (e.g. GetMetadata) off the caller's thread, failing fast as above.</summary>
-    public Task<T> RunAsync<T>(Func<T> blockingCall, CancellationToken cancellationToken = default) =>
-        WaitAsync(Task.Run(blockingCall, CancellationToken.None), cancellationToken);
+    public async Task<T> RunAsync<T>(Func<T> blockingCall, CancellationToken cancellationToken = default)
+    {
+        var call = Task.Run(blockingCall, CancellationToken.None);
+        try
+        {
+            return await WaitAsync(call, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CliException)
+        {
+            // The caller disposes the client next; destroying librdkafka while this thread is still inside the blocking
+            // call aborts the process (seen with refused SASL logins). The call is bounded by its own timeout.
+            try
+            {
+                await call.ConfigureAwait(false);
+            }
+            catch (KafkaException)
+            {
+            }
+
+            throw;
+        }
+    }
 
     /// <summary>A request failed because no connection could be made (not because the broker said no).</summary>
     private bool MeansUnreachable(Error error) =>
-        IsDown || error.Code is ErrorCode.Local_AllBrokersDown or ErrorCode.Local_Transport or ErrorCode.Local_Resolve
+        IsDown || error.Code is ErrorCode.Local_AllBrokersDown or ErrorCode.Local_Transport or ErrorCode.Local_Resolve or ErrorCode.Local_Authentication
             || (error.Code == ErrorCode.Local_TimedOut && _lastTransportError is not null);
 
     private void Cancel()

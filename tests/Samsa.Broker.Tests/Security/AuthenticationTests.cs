@@ -59,6 +59,23 @@ public sealed class ScramSaslServerTests
     }
 
     [Fact]
+    public void Librdkafka_2_0_doubled_client_nonce_is_accepted_when_the_proof_signs_it()
+    {
+        // librdkafka 2.0.x sends r=<client nonce><client nonce><server nonce>; the proof covers that exact message.
+        var salted = ScramMechanism.ScramSha256.SaltedPassword("pencil", s_salt, 4096);
+        var server = new ScramSaslServer(ScramMechanism.ScramSha256, Store("user", "pencil"), () => "SRV");
+        var serverFirst = Encoding.UTF8.GetString(server.Evaluate("n,,n=user,r=CLI"u8));
+        string withoutProof = "c=biws,r=CLICLISRV";
+        var authMessage = Encoding.UTF8.GetBytes($"n=user,r=CLI,{serverFirst},{withoutProof}");
+        var clientKey = ScramMechanism.ScramSha256.Hmac(salted, "Client Key"u8);
+        var signature = ScramMechanism.ScramSha256.Hmac(ScramMechanism.ScramSha256.Digest(clientKey), authMessage);
+        for (int i = 0; i < clientKey.Length; i++) clientKey[i] ^= signature[i];
+
+        server.Evaluate(Encoding.UTF8.GetBytes($"{withoutProof},p={Convert.ToBase64String(clientKey)}"));
+        Assert.True(server.IsComplete);
+    }
+
+    [Fact]
     public void Nonce_mismatch_in_client_final_fails()
     {
         var server = new ScramSaslServer(ScramMechanism.ScramSha256, Store("user", "pencil"), () => "server");
@@ -213,5 +230,42 @@ public sealed class ListenerAuthenticationTests
         var config = Config(new() { ["listeners"] = "SSL://127.0.0.1:0" });
         var failure = Assert.Throws<ConfigException>(() => ListenerAuthentication.From(config, config.Listeners[0]));
         Assert.Contains("ssl.keystore.location", failure.Message);
+    }
+}
+
+public sealed class SaslClientTests
+{
+    [Fact]
+    public void Rfc7677_client_messages_and_server_signature()
+    {
+        var client = new ScramSaslClient(ScramMechanism.ScramSha256, "user", "pencil", clientNonce: "rOprNGfwEbeRWgbNEkqO");
+        Assert.Equal("n,,n=user,r=rOprNGfwEbeRWgbNEkqO", Encoding.UTF8.GetString(client.Next([])));
+        var final = client.Next("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"u8);
+        Assert.Equal("c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=", Encoding.UTF8.GetString(final));
+        client.Next("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="u8);
+        Assert.True(client.IsComplete);
+    }
+
+    [Theory]
+    [InlineData(ScramMechanism.ScramSha256)]
+    [InlineData(ScramMechanism.ScramSha512)]
+    public void Client_and_server_agree_and_a_forged_server_signature_is_refused(ScramMechanism mechanism)
+    {
+        var salt = new byte[] { 9, 8, 7, 6 };
+        var salted = mechanism.SaltedPassword("p@ss,word=", salt, 4096);
+        var credential = new ScramCredentialImage(salt, mechanism.StoredKey(salted), mechanism.ServerKey(salted), 4096);
+        var server = new ScramSaslServer(mechanism, (u, m) => u == "we,ird=name" && m == mechanism ? credential : null);
+        var client = new ScramSaslClient(mechanism, "we,ird=name", "p@ss,word=");
+
+        byte[] token = client.Next([]);
+        while (!client.IsComplete) token = client.Next(server.Evaluate(token));
+        Assert.Equal("we,ird=name", server.AuthenticatedUser);
+
+        // A server that answers the final step with a signature it could not compute (it lacks the ServerKey) is refused.
+        var fooled = new ScramSaslClient(mechanism, "we,ird=name", "p@ss,word=");
+        var impostor = new ScramSaslServer(mechanism, (_, _) => credential);
+        fooled.Next(impostor.Evaluate(fooled.Next([])));
+        Assert.Throws<SaslAuthenticationException>(() => fooled.Next("v=AAAA"u8));
+        Assert.False(fooled.IsComplete);
     }
 }

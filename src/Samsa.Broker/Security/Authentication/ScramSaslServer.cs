@@ -23,11 +23,14 @@ internal sealed class ScramSaslServer(
         Failed,
     }
 
+    private const string NonceAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
     private State _state = State.ReceiveClientFirst;
     private string _gs2Header = "";
     private string _clientFirstBare = "";
     private string _serverFirst = "";
     private string _nonce = "";
+    private string _clientNonce = "";
     private string _user = "";
     private ScramCredentialImage? _credential;
 
@@ -81,14 +84,16 @@ internal sealed class ScramSaslServer(
         if (attributes.Length > 2)
             throw new SaslAuthenticationException("SCRAM extensions (e.g. delegation tokens) are not supported");
         _user = DecodeSaslName(attributes[0][2..]);
-        string clientNonce = attributes[1][2..];
+        string clientNonce = _clientNonce = attributes[1][2..];
         if (_user.Length == 0 || clientNonce.Length == 0) throw new SaslAuthenticationException("Invalid SCRAM client-first message");
         if (authzid.Length > 0 && DecodeSaslName(authzid[2..]) != _user)
             throw new SaslAuthenticationException("Authentication failed: Client requested an authorization id that is different from username");
 
         _credential = credentials(_user, mechanism)
             ?? throw new SaslAuthenticationException($"Authentication failed: Invalid user credentials (user {_user})");
-        _nonce = clientNonce + (serverNonce?.Invoke() ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)));
+        // Letters and digits only, as Kafka's ScramFormatter.secureRandomString: older librdkafka (1.x, Debian's kcat)
+        // mangles a nonce holding '+' or '/'.
+        _nonce = clientNonce + (serverNonce?.Invoke() ?? new string(RandomNumberGenerator.GetItems<char>(NonceAlphabet, 32)));
         _serverFirst = $"r={_nonce},s={Convert.ToBase64String(_credential.Salt)},i={_credential.Iterations}";
         _state = State.ReceiveClientFinal;
         return _serverFirst;
@@ -104,7 +109,10 @@ internal sealed class ScramSaslServer(
             throw new SaslAuthenticationException("Invalid SCRAM client-final message");
         if (Convert.FromBase64String(attributes[0][2..]) is var binding && Encoding.UTF8.GetString(binding) != _gs2Header)
             throw new SaslAuthenticationException("Invalid SCRAM channel binding");
-        if (attributes[1][2..] != _nonce) throw new SaslAuthenticationException("Invalid SCRAM nonce");
+        // librdkafka 2.0.x (Debian 12's kcat) echoes the client nonce once more in front of the combined nonce. Accepted:
+        // the fresh server part is still required and the proof signs the message exactly as sent (Kafka refuses it).
+        string echoed = attributes[1][2..];
+        if (echoed != _nonce && echoed != _clientNonce + _nonce) throw new SaslAuthenticationException("Invalid SCRAM nonce");
         byte[] proof = Convert.FromBase64String(message[(proofAt + 3)..]);
 
         var credential = _credential!;

@@ -96,6 +96,27 @@ public sealed class AclAdminTests
     }
 
     [Fact]
+    public async Task Auto_creation_through_metadata_needs_create()
+    {
+        await using var broker = await StartAsync();
+        using (var admin = Admin(broker.BootstrapServers))
+        {
+            await admin.CreateAclsAsync(
+            [
+                Allow(ResourceType.Topic, "auto-", AclOperation.Write, pattern: ResourcePatternType.Prefixed),
+                Allow(ResourceType.Topic, "auto-ok", AclOperation.Create, pattern: ResourcePatternType.Prefixed),
+            ]);
+        }
+        await broker.RestartAsync(new Dictionary<string, string> { ["super.users"] = "" });
+
+        Assert.Equal(ErrorCode.NoError, await TryProduceAsync(broker.BootstrapServers, "auto-ok-1"));
+        Assert.Equal(ErrorCode.TopicAuthorizationFailed, await TryProduceAsync(broker.BootstrapServers, "auto-no"));
+        using var client = Admin(broker.BootstrapServers);
+        var topics = client.GetMetadata(TimeSpan.FromSeconds(10)).Topics.Where(t => t.Error.Code == ErrorCode.NoError).Select(t => t.Topic).ToList();
+        Assert.Equal(["auto-ok-1"], topics);
+    }
+
+    [Fact]
     public async Task Without_an_authorizer_acl_apis_answer_security_disabled()
     {
         await using var broker = await TestBroker.StartAsync();

@@ -38,7 +38,15 @@ public sealed class SecuredBrokerFixture : IAsyncLifetime
                 Allow(ResourceType.Broker, "kafka-cluster", AclOperation.Describe),
             ];
             await admin.CreateAclsAsync(acls);
-            AclCount = acls.Length;
+            // librdkafka's ACL API has no TransactionalId resource type: that ACL goes in with a raw CreateAcls.
+            await using var raw = await RawKafkaClient.ConnectAsync(Broker);
+            var created = await raw.RequestAsync<Samsa.Protocol.Messages.CreateAclsResponse>(Samsa.Protocol.ApiKey.CreateAcls, 3,
+                new Samsa.Protocol.Messages.CreateAclsRequest
+                {
+                    Creations = [new() { ResourceType = 5, ResourceName = "txn-ok", ResourcePatternType = 3, Principal = Anonymous, Host = "*", Operation = 4, PermissionType = 3 }],
+                });
+            Assert.Equal(0, Assert.Single(created.Results).ErrorCode);
+            AclCount = acls.Length + 1;
         }
         foreach (var topic in new[] { "orders", "hidden", "audit" })
             for (int i = 0; i < 10; i++)
@@ -118,6 +126,22 @@ public sealed class AclEnforcementTests(SecuredBrokerFixture fixture) : IClassFi
         var delete = await Assert.ThrowsAsync<DeleteAclsException>(() => admin.DeleteAclsAsync([Filter()]));
         Assert.Equal(ErrorCode.ClusterAuthorizationFailed, Assert.Single(delete.Results).Error.Code);
         Assert.Equal(fixture.AclCount, (await admin.DescribeAclsAsync(Filter())).AclBindings.Count);
+    }
+
+    [Fact]
+    public async Task Transactional_producers_need_write_on_their_transactional_id()
+    {
+        ProducerConfig Config(string id) => new() { BootstrapServers = Bootstrap, TransactionalId = id, TransactionTimeoutMs = 10_000 };
+        using (var denied = new ProducerBuilder<Null, string>(Config("txn-denied")).Build())
+        {
+            var e = Assert.ThrowsAny<KafkaException>(() => denied.InitTransactions(TimeSpan.FromSeconds(10)));
+            Assert.Equal(ErrorCode.TransactionalIdAuthorizationFailed, e.Error.Code);
+        }
+        using var allowed = new ProducerBuilder<Null, string>(Config("txn-ok")).Build();
+        allowed.InitTransactions(TimeSpan.FromSeconds(10));
+        allowed.BeginTransaction();
+        await allowed.ProduceAsync("sales.eu", new Message<Null, string> { Value = "in-a-transaction" });
+        allowed.CommitTransaction(TimeSpan.FromSeconds(10));
     }
 
     [Fact]

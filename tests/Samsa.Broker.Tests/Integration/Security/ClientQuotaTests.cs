@@ -127,6 +127,31 @@ public sealed class ClientQuotaTests
     }
 
     [Fact]
+    public async Task A_request_percentage_quota_throttles_a_busy_client_only()
+    {
+        await using var broker = await TestBroker.StartAsync();
+        await BadInputHelpers.CreateTopicAsync(broker, "busy");
+        // 0.01 % of one thread over the 10 s window: about a dozen small requests' worth of handler time.
+        await AlterAsync(broker, Entry(null, "raw-test", "request_percentage", 0.01, hasUser: false));
+
+        await using var raw = await RawKafkaClient.ConnectAsync(broker);
+        var request = new MetadataRequest { Topics = [new() { Name = "busy" }] };
+        int throttle = 0;
+        for (int i = 0; i < 10_000 && throttle == 0; i++)
+            throttle = (await raw.RequestAsync<MetadataResponse>(ApiKey.Metadata, 12, request)).ThrottleTimeMs;
+        Assert.True(throttle > 0, "10 000 requests were never throttled");
+
+        // Another client id is not limited.
+        await using var other = await RawKafkaClient.ConnectAsync(broker);
+        for (int i = 0; i < 50; i++)
+        {
+            other.Expect(ApiKey.Metadata, 12, 100 + i);
+            await other.SendRawAsync(RawKafkaClient.Frame(ApiKey.Metadata, 12, request, 100 + i, clientId: "idle"));
+            Assert.Equal(0, (await other.ReceiveAsync<MetadataResponse>()).ThrottleTimeMs);
+        }
+    }
+
+    [Fact]
     public async Task A_produce_quota_holds_a_producer_to_its_byte_rate_while_another_client_keeps_its_own()
     {
         const double quota = 256_000; // bytes per second for client-id "slow"
@@ -149,6 +174,44 @@ public sealed class ClientQuotaTests
         Assert.True(slowThrottled, "the slow producer never saw throttle_time_ms");
         Assert.InRange(slowRate, quota * 0.8, quota * 1.2);
         Assert.True(fastRate > 2 * quota, $"unthrottled client reached {fastRate:F0} B/s (throttled one {slowRate:F0} B/s)");
+    }
+
+    [Fact]
+    public async Task A_fetch_quota_holds_a_consumer_to_its_byte_rate()
+    {
+        const double quota = 256_000; // bytes per second for client-id "slow-reader"
+        const int valueSize = 1000;
+        const int records = 4000;     // more than the consumer may read in 10 s
+        var window = TimeSpan.FromSeconds(10);
+        await using var broker = await TestBroker.StartAsync();
+        await BadInputHelpers.CreateTopicAsync(broker, "quota-read");
+        // Small batches: a fetch returns whole batches, so the quota can only be met to within a batch or so.
+        using (var producer = new ProducerBuilder<Null, byte[]>(new ProducerConfig { BootstrapServers = broker.BootstrapServers, LingerMs = 5, BatchSize = 16_384 }).Build())
+        {
+            for (int i = 0; i < records; i++) producer.Produce("quota-read", new Message<Null, byte[]> { Value = new byte[valueSize] });
+            Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(30)));
+        }
+        await AlterAsync(broker, Entry(null, "slow-reader", "consumer_byte_rate", quota, hasUser: false));
+
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = broker.BootstrapServers, ClientId = "slow-reader", GroupId = "quota-readers", EnableAutoCommit = false,
+            MaxPartitionFetchBytes = 65_536, FetchMaxBytes = 65_536, MessageMaxBytes = 65_536,
+        };
+        using var consumer = new ConsumerBuilder<Ignore, byte[]>(config).Build();
+        consumer.Assign(new TopicPartitionOffset("quota-read", 0, 0));
+        long bytes = 0;
+        Stopwatch? clock = null;
+        while (clock is null || clock.Elapsed < window)
+        {
+            var result = consumer.Consume(TimeSpan.FromMilliseconds(100));
+            if (result?.Message is null) continue;
+            clock ??= Stopwatch.StartNew(); // the quota's first sample starts with the first fetch that returned data
+            if (clock.Elapsed < window) bytes += result.Message.Value.Length;
+        }
+        double rate = bytes / window.TotalSeconds;
+        Assert.InRange(rate, quota * 0.8, quota * 1.2);
+        Assert.True(bytes < records * (long)valueSize, "the consumer read everything: the quota did not hold it back");
     }
 
     /// <summary>

@@ -160,6 +160,16 @@ public sealed class SaslGateTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Handshake_v0_raw_token_mode_is_refused_and_closes()
+    {
+        await using var client = await ConnectAsync();
+        var response = await client.RequestAsync<SaslHandshakeResponse>(ApiKey.SaslHandshake, 0, new SaslHandshakeRequest { Mechanism = "PLAIN" });
+        Assert.Equal((short)ErrorCode.UnsupportedVersion, response.ErrorCode);
+        Assert.Contains("PLAIN", response.Mechanisms);
+        Assert.True(await client.IsClosedAsync(CloseWait));
+    }
+
+    [Fact]
     public async Task SaslAuthenticate_without_a_handshake_is_an_illegal_state_and_closes()
     {
         await using var client = await ConnectAsync();
