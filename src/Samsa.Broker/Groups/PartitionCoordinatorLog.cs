@@ -6,11 +6,18 @@ namespace Samsa.Broker.Groups;
 
 /// <summary>
 /// A coordinator shard's log on its partition (__consumer_offsets, __transaction_state): one uncompressed v2 batch per state change,
-/// appended as leader (offsets assigned at once, under the shard lock) and awaited until fsynced under group commit.
+/// appended as leader (offsets assigned at once, under the shard lock) and awaited like a produce with acks=all: fsynced here
+/// (group commit) and on every in-sync replica, so the follower that becomes leader when this node dies, and loads the
+/// coordinator from its copy, has every commit that was acknowledged (Kafka's coordinator runtime appends with acks=-1).
+/// A replication failure surfaces as <see cref="CoordinatorReplicationException"/> (the client retries, as with
+/// COORDINATOR_NOT_AVAILABLE / NOT_COORDINATOR in Kafka); the in-memory state is only updated after success.
 /// </summary>
 public sealed class PartitionCoordinatorLog(Partition partition, bool flushOnAck) : ICoordinatorLog
 {
     private const int ReadChunkBytes = 1 << 20;
+
+    /// <summary>How long an append waits for the ISR (offsets.commit.timeout.ms's default).</summary>
+    private static readonly TimeSpan ReplicationTimeout = TimeSpan.FromSeconds(5);
 
     public Task Append(IReadOnlyList<CoordinatorRecord> records, long timestampMs) =>
         Append(records, RecordBatchLayout.NoProducerId, RecordBatchLayout.NoProducerEpoch, timestampMs);
@@ -27,6 +34,7 @@ public sealed class PartitionCoordinatorLog(Partition partition, bool flushOnAck
         foreach (var r in records) builder.Append(timestampMs, r.Key, r.Value);
         var result = partition.Log.AppendAsLeader(builder.Build(), partition.LeaderEpoch, AppendOrigin.Coordinator);
         if (!result.IsSuccess) return Task.FromException(new CoordinatorAppendException($"{partition.Topic}-{partition.Index}", result.Error));
+        partition.WakeFollowerFetches();
         return WaitDurableAsync(result.LastOffset + 1);
     }
 
@@ -34,6 +42,9 @@ public sealed class PartitionCoordinatorLog(Partition partition, bool flushOnAck
     {
         if (flushOnAck) await partition.Log.WaitForFlushAsync(endOffset).ConfigureAwait(false);
         partition.AdvanceHighWatermark();
+        var error = await partition.WaitForIsrAsync(endOffset, ReplicationTimeout, CancellationToken.None).ConfigureAwait(false);
+        if (error != Samsa.Protocol.ErrorCode.None)
+            throw new CoordinatorReplicationException($"{partition.Topic}-{partition.Index}", error);
     }
 
     public IEnumerable<CoordinatorRecord> ReadAll()
@@ -70,4 +81,11 @@ public sealed class CoordinatorAppendException(string partition, AppendError err
     : InvalidOperationException($"Append to {partition} failed: {error}")
 {
     public AppendError Error { get; } = error;
+}
+
+/// <summary>An append to a coordinator partition did not reach the ISR (leadership moved, the ISR shrank, or a timeout).</summary>
+public sealed class CoordinatorReplicationException(string partition, Samsa.Protocol.ErrorCode error)
+    : InvalidOperationException($"Append to {partition} was not replicated: {error}")
+{
+    public Samsa.Protocol.ErrorCode Error { get; } = error;
 }

@@ -128,7 +128,7 @@ public sealed class RaftMetadataLog : IMetadataLog
             RequestTimeout = TimeSpan.FromMilliseconds(options.UpperElectionTimeoutMs * 2),
             ConnectTimeout = TimeSpan.FromMilliseconds(options.LowerElectionTimeoutMs),
             ColdStart = false, // static voters: every node knows the whole configuration from controller.quorum.voters
-            LoggerFactory = loggerFactory,
+            LoggerFactory = new ConciseLoggerFactory(loggerFactory, TimeProvider.System), // one short line per event, repeats dropped
         };
 
         var cluster = new RaftCluster(config) { AuditTrail = wal };
