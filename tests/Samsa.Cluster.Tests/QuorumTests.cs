@@ -192,8 +192,20 @@ public sealed class QuorumTests(ITestOutputHelper output)
         {
             for (int i = 0; i < topics; i += 10)
             {
-                var batch = Enumerable.Range(i, 10).Select(n => new TopicSpecification { Name = $"snap-{n}", NumPartitions = 2, ReplicationFactor = 2 });
-                await admin.CreateTopicsAsync(batch, new CreateTopicsOptions { RequestTimeout = TimeSpan.FromSeconds(20) });
+                var batch = Enumerable.Range(i, 10).Select(n => new TopicSpecification { Name = $"snap-{n}", NumPartitions = 2, ReplicationFactor = 2 }).ToList();
+                // Retried like CreateTopicAsync: with node 3 down, a starved node can trigger an election, and an attempt
+                // that timed out on the client may have been committed.
+                await ClusterFixture.WaitForAsync($"topics snap-{i}..snap-{i + 9}", TimeSpan.FromSeconds(40), async () =>
+                {
+                    try
+                    {
+                        await admin.CreateTopicsAsync(batch, new CreateTopicsOptions { RequestTimeout = TimeSpan.FromSeconds(20) });
+                    }
+                    catch (CreateTopicsException e) when (e.Results.All(r => r.Error.Code is ErrorCode.NoError or ErrorCode.TopicAlreadyExists))
+                    {
+                    }
+                    return admin;
+                });
             }
             for (int i = 0; i < topics; i++)
                 await admin.IncrementalAlterConfigsAsync(new Dictionary<ConfigResource, List<ConfigEntry>>
