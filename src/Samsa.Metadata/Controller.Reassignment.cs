@@ -27,48 +27,67 @@ public sealed partial class Controller
         await _lock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            var image = log.Image;
-            var results = new List<ControllerResult>(specs.Count);
-            var records = new List<MetadataRecord>();
-            var seen = new HashSet<(string, int)>();
-            foreach (var spec in specs)
+            // Other nodes' writes (ISR changes, heartbeats) move the log all the time on a busy cluster; a conflict means
+            // nothing was written, so validate again against the newer image, more persistently than the dispatcher's
+            // generic retry: a reassignment batch may cover many partitions and is worth not failing.
+            for (int attempt = 1; ; attempt++)
             {
-                if (specs.Count > MaxPartitionsPerRequest)
+                var image = log.Image;
+                var (results, records) = PlanReassignments(image, specs);
+                if (records.Count == 0) return results;
+                try
                 {
-                    results.Add(new(ErrorCode.PolicyViolation, ExcessivePartitions));
+                    await log.AppendAsync(records, image.Offset, ct).ConfigureAwait(false);
+                }
+                catch (MetadataConflictException) when (attempt < MaxReassignmentAttempts)
+                {
                     continue;
                 }
-                if (!seen.Add((spec.Topic, spec.Partition)))
-                {
-                    results.Add(new(ErrorCode.InvalidRequest, "Duplicate partition in request."));
-                    continue;
-                }
-                var topic = image.Topic(spec.Topic);
-                if (topic is null || spec.Partition < 0 || spec.Partition >= topic.Partitions.Length)
-                {
-                    results.Add(new(ErrorCode.UnknownTopicOrPartition, "The partition does not exist."));
-                    continue;
-                }
-                var partition = topic.Partitions[spec.Partition];
-                var (result, record) = spec.TargetReplicas is null
-                    ? Cancel(image, topic, partition)
-                    : Reassign(image, topic, partition, spec.TargetReplicas);
-                results.Add(result);
-                if (record is not null) records.Add(record);
-            }
-            if (records.Count > 0)
-            {
-                await log.AppendAsync(records, image.Offset, ct).ConfigureAwait(false);
                 logger.LogInformation("Reassignment: {Count} partition(s) changed ({Partitions})", records.Count,
                     string.Join(", ", specs.Where((_, i) => results[i].IsOk).Select(s =>
                         $"{s.Topic}-{s.Partition} -> {(s.TargetReplicas is null ? "cancel" : "[" + string.Join(",", s.TargetReplicas) + "]")}")));
+                return results;
             }
-            return results;
         }
         finally
         {
             _lock.Release();
         }
+    }
+
+    private const int MaxReassignmentAttempts = 50;
+
+    private (List<ControllerResult> Results, List<MetadataRecord> Records) PlanReassignments(MetadataImage image, IReadOnlyList<ReassignmentSpec> specs)
+    {
+        var results = new List<ControllerResult>(specs.Count);
+        var records = new List<MetadataRecord>();
+        var seen = new HashSet<(string, int)>();
+        foreach (var spec in specs)
+        {
+            if (specs.Count > MaxPartitionsPerRequest)
+            {
+                results.Add(new(ErrorCode.PolicyViolation, ExcessivePartitions));
+                continue;
+            }
+            if (!seen.Add((spec.Topic, spec.Partition)))
+            {
+                results.Add(new(ErrorCode.InvalidRequest, "Duplicate partition in request."));
+                continue;
+            }
+            var topic = image.Topic(spec.Topic);
+            if (topic is null || spec.Partition < 0 || spec.Partition >= topic.Partitions.Length)
+            {
+                results.Add(new(ErrorCode.UnknownTopicOrPartition, "The partition does not exist."));
+                continue;
+            }
+            var partition = topic.Partitions[spec.Partition];
+            var (result, record) = spec.TargetReplicas is null
+                ? Cancel(image, topic, partition)
+                : Reassign(image, topic, partition, spec.TargetReplicas);
+            results.Add(result);
+            if (record is not null) records.Add(record);
+        }
+        return (results, records);
     }
 
     /// <summary>Ongoing reassignments; <paramref name="partitions"/> null means all (unknown partitions are skipped, as Kafka).</summary>

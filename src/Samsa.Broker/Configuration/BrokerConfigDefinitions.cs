@@ -414,6 +414,10 @@ public static class BrokerConfigDefinitions
             "KIP-368: when positive, SASL sessions last at most this long; clients re-authenticate on the same connection " +
             "and a connection whose session expired is closed at its next request. 0 disables re-authentication.")
             with { Min = 0 },
+        Int("connection.failed.authentication.delay.ms", "100", Low,
+            "A failed authentication is answered, and its connection closed, this long after the attempt: a client " +
+            "guessing passwords gets at most one try per delay per connection, so a burst costs the broker little.")
+            with { Min = 0 },
         Int("sasl.server.max.receive.size", "16384", Low,
             "Largest request accepted on a SASL listener before authentication completes; a larger one closes the " +
             "connection. Samsa default: 16384 (Kafka: 524288); PLAIN and SCRAM messages are a few hundred bytes.")

@@ -1,7 +1,7 @@
 // SaslAuthenticate (key 36), versions 0-2.
 // Carries the tokens of the mechanism chosen by SaslHandshake (KIP-152). A failed exchange answers
 // SASL_AUTHENTICATION_FAILED with Kafka's generic message (the reason goes to the broker log only, never a secret)
-// and closes the connection. v1+ carries session_lifetime_ms (KIP-368: connections.max.reauth.ms, 0 = no expiry).
+// after connection.failed.authentication.delay.ms, and closes the connection. v1+ carries session_lifetime_ms (KIP-368: connections.max.reauth.ms, 0 = no expiry).
 // Without an exchange in progress (or on a non-SASL listener): ILLEGAL_SASL_STATE.
 using Microsoft.Extensions.Logging;
 using Samsa.Broker.Api;
@@ -17,7 +17,7 @@ public sealed class SaslAuthenticateHandler(ILogger<SaslAuthenticateHandler> log
     public override ApiKey ApiKey => ApiKey.SaslAuthenticate;
     public override VersionRange Versions => new(0, 2);
 
-    protected override ValueTask<SaslAuthenticateResponse?> HandleAsync(RequestContext context, SaslAuthenticateRequest request, CancellationToken cancellationToken)
+    protected override async ValueTask<SaslAuthenticateResponse?> HandleAsync(RequestContext context, SaslAuthenticateRequest request, CancellationToken cancellationToken)
     {
         var response = new SaslAuthenticateResponse();
         var session = context.Session;
@@ -26,7 +26,7 @@ public sealed class SaslAuthenticateHandler(ILogger<SaslAuthenticateHandler> log
         {
             response.ErrorCode = (short)ErrorCode.IllegalSaslState;
             response.ErrorMessage = "SaslAuthenticate on a listener without SASL";
-            return ValueTask.FromResult<SaslAuthenticateResponse?>(response);
+            return response;
         }
         string? mechanism = sasl.PendingMechanism;
         bool wasAuthenticated = sasl.IsAuthenticated;
@@ -55,7 +55,8 @@ public sealed class SaslAuthenticateHandler(ILogger<SaslAuthenticateHandler> log
             response.ErrorCode = (short)ErrorCode.SaslAuthenticationFailed;
             response.ErrorMessage = $"Authentication failed during authentication due to invalid credentials with SASL mechanism {mechanism}";
             session.CloseAfterResponse = true;
+            await sasl.DelayFailureAsync(cancellationToken).ConfigureAwait(false);
         }
-        return ValueTask.FromResult<SaslAuthenticateResponse?>(response);
+        return response;
     }
 }

@@ -18,21 +18,21 @@ public sealed class SaslHandshakeHandler : ApiHandler<SaslHandshakeRequest, Sasl
     public override ApiKey ApiKey => ApiKey.SaslHandshake;
     public override VersionRange Versions => new(0, 1);
 
-    protected override ValueTask<SaslHandshakeResponse?> HandleAsync(RequestContext context, SaslHandshakeRequest request, CancellationToken cancellationToken)
+    protected override async ValueTask<SaslHandshakeResponse?> HandleAsync(RequestContext context, SaslHandshakeRequest request, CancellationToken cancellationToken)
     {
         var response = new SaslHandshakeResponse();
         var sasl = context.Session.Sasl;
         if (sasl is null)
         {
             response.ErrorCode = (short)ErrorCode.IllegalSaslState;
-            return ValueTask.FromResult<SaslHandshakeResponse?>(response);
+            return response;
         }
         response.Mechanisms = [.. sasl.EnabledMechanisms];
         if (context.ApiVersion == 0)
         {
             response.ErrorCode = (short)ErrorCode.UnsupportedVersion;
             context.Session.CloseAfterResponse = true;
-            return ValueTask.FromResult<SaslHandshakeResponse?>(response);
+            return response;
         }
         switch (sasl.Handshake(request.Mechanism))
         {
@@ -42,11 +42,12 @@ public sealed class SaslHandshakeHandler : ApiHandler<SaslHandshakeRequest, Sasl
                 response.ErrorCode = (short)ErrorCode.IllegalSaslState;
                 context.Session.CloseAfterResponse = !sasl.IsAuthenticated;
                 break;
-            default: // unsupported, or a re-authentication switching mechanism
+            default: // unsupported, or a re-authentication switching mechanism: an authentication failure, answered late
                 response.ErrorCode = (short)ErrorCode.UnsupportedSaslMechanism;
                 context.Session.CloseAfterResponse = true;
+                await sasl.DelayFailureAsync(cancellationToken).ConfigureAwait(false);
                 break;
         }
-        return ValueTask.FromResult<SaslHandshakeResponse?>(response);
+        return response;
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using Samsa.Broker.Security;
 using Samsa.Metadata;
 
@@ -106,7 +107,7 @@ public sealed class ClientQuotaManager
         return (int)Math.Clamp(max, 1, int.MaxValue);
     }
 
-    private double? Find(System.Collections.Immutable.ImmutableDictionary<ClientQuotaEntity, System.Collections.Immutable.ImmutableDictionary<string, double>> quotas, ClientQuotaEntity entity) =>
+    private double? Find(ImmutableDictionary<ClientQuotaEntity, ImmutableDictionary<string, double>> quotas, ClientQuotaEntity entity) =>
         quotas.TryGetValue(entity, out var values) && values.TryGetValue(_key, out double v) ? v : null;
 
     private SampledRate Sensor((string User, string ClientId) key, long now)

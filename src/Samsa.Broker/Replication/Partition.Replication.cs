@@ -21,6 +21,7 @@ public sealed partial class Partition
     private TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Dictionary<int, FollowerProgress> _followers = [];
     private int[]? _pendingIsr;
+    private long _noProposalBeforeMs;
     private int _leaderId = -1;
 
     /// <summary>This node's id; the partition leads when the image names it leader.</summary>
@@ -234,7 +235,8 @@ public sealed partial class Partition
             f.LogEndOffset = fetchOffset;
             f.LastFetchLeaderLogEndOffset = leaderEnd;
             f.LastFetchTimeMs = nowMs;
-            if (_pendingIsr is null && !Isr.Contains(replicaId) && fetchOffset >= HighWatermark && fetchOffset >= LeaderEpochStartOffset)
+            if (_pendingIsr is null && nowMs >= _noProposalBeforeMs && !Isr.Contains(replicaId)
+                && fetchOffset >= HighWatermark && fetchOffset >= LeaderEpochStartOffset)
                 expand = _pendingIsr = [.. Isr, replicaId];
         }
         AdvanceHighWatermark();
@@ -249,7 +251,7 @@ public sealed partial class Partition
     {
         lock (_stateLock)
         {
-            if (!IsLeader || _pendingIsr is not null) return null;
+            if (!IsLeader || _pendingIsr is not null || nowMs < _noProposalBeforeMs) return null;
             long leaderEnd = Log.LogEndOffset;
             var outOfSync = Isr.Where(id => id != LocalBrokerId && _followers.TryGetValue(id, out var f)
                                             && f.LogEndOffset != leaderEnd && nowMs - f.LastCaughtUpTimeMs > maxLagMs).ToList();
@@ -258,11 +260,18 @@ public sealed partial class Partition
         }
     }
 
-    /// <summary>The proposed change failed (fenced, stale partition epoch, controller unreachable): drop it; the image or a later check retries.</summary>
-    internal void ClearPendingIsr(int[] proposed)
+    /// <summary>
+    /// The proposed change is settled or failed (fenced, stale partition epoch, ineligible replica, controller
+    /// unreachable): drop it; no new proposal before <paramref name="retryAtMs"/> (so a refused expansion is not re-sent
+    /// on every fetch); the image or a later check retries.
+    /// </summary>
+    internal void ClearPendingIsr(int[] proposed, long retryAtMs = 0)
     {
         lock (_stateLock)
+        {
             if (ReferenceEquals(_pendingIsr, proposed)) _pendingIsr = null;
+            _noProposalBeforeMs = Math.Max(_noProposalBeforeMs, retryAtMs);
+        }
         AdvanceHighWatermark();
     }
 

@@ -107,12 +107,15 @@ public sealed partial class ReplicaManager
                 partition.ClearPendingIsr(proposed);
                 return;
             }
+            // Refusals are routine while a restarted broker is still fenced (INELIGIBLE_REPLICA) or after an election.
             _logger.LogInformation("{Topic}-{Partition}: ISR change to [{Isr}] refused: {Error} {Message}",
                 partition.Topic, partition.Index, string.Join(",", proposed), result.Error, result.Message);
         }
         catch (MetadataConflictException)
         {
             // The image moved on under the controller's validation: the next fetch or ISR check proposes again.
+            partition.ClearPendingIsr(proposed);
+            return;
         }
         catch (Exception e) when (e is not OperationCanceledException || !_stopping.IsCancellationRequested)
         {
@@ -122,8 +125,11 @@ public sealed partial class ReplicaManager
         catch (OperationCanceledException)
         {
         }
-        partition.ClearPendingIsr(proposed);
+        partition.ClearPendingIsr(proposed, NowMs + AlterPartitionRetryBackoffMs);
     }
+
+    /// <summary>Pause after a refused or failed ISR change before the leader proposes again.</summary>
+    private const long AlterPartitionRetryBackoffMs = 1000;
 
     private void StopIsrChecks()
     {

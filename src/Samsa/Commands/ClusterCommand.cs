@@ -9,12 +9,14 @@ namespace Samsa.Commands;
 /// <c>samsa cluster describe</c>: cluster id, active controller and brokers (endpoints, racks) from the
 /// DescribeCluster API, like kafka-cluster.sh cluster-id and kafka-broker-api-versions.sh's broker list.
 /// </summary>
-internal static class ClusterCommand
+internal static partial class ClusterCommand
 {
     public static Command Create()
     {
         var command = new Command("cluster", "Describe the cluster: id, controller and brokers.");
         command.Subcommands.Add(CreateDescribe());
+        command.Subcommands.Add(CreateRebalance());
+        command.Subcommands.Add(CreateReassignments());
         return command;
     }
 

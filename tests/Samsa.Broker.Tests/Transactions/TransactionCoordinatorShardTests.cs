@@ -36,7 +36,7 @@ public sealed class TransactionCoordinatorShardTests
 
     private static async Task WaitForStateAsync(TransactionCoordinatorShard shard, string id, TransactionState state)
     {
-        for (int i = 0; i < 400 && shard.Describe(id).State?.State != state; i++) await Task.Delay(10);
+        for (int i = 0; i < 2000 && shard.Describe(id).State?.State != state; i++) await Task.Delay(10);
         Assert.Equal(state, shard.Describe(id).State?.State);
     }
 

@@ -43,6 +43,9 @@ internal sealed class ListenerAuthentication
 
     public TlsSettings? Tls { get; private init; }
 
+    /// <summary>connection.failed.authentication.delay.ms: a failed login is answered (and closed) this much later.</summary>
+    public TimeSpan FailedAuthenticationDelay { get; private init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>The JAAS entry of a mechanism on this listener (its username/password are the broker's own client credentials).</summary>
     public IReadOnlyDictionary<string, JaasConfig> Jaas { get; private init; } = new Dictionary<string, JaasConfig>();
 
@@ -82,6 +85,7 @@ internal sealed class ListenerAuthentication
             MaxReauthMs = long.Parse(lookup.Get("connections.max.reauth.ms") ?? "0", CultureInfo.InvariantCulture),
             MaxReceiveSize = int.Parse(lookup.Get("sasl.server.max.receive.size") ?? "16384", CultureInfo.InvariantCulture),
             AuthenticationTimeout = TimeSpan.FromMilliseconds(long.Parse(lookup.Get("sasl.server.authentication.timeout.ms") ?? "10000", CultureInfo.InvariantCulture)),
+            FailedAuthenticationDelay = TimeSpan.FromMilliseconds(int.Parse(lookup.Get("connection.failed.authentication.delay.ms") ?? "100", CultureInfo.InvariantCulture)),
         };
     }
 

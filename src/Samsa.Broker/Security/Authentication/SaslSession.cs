@@ -45,6 +45,10 @@ internal sealed class SaslSession
 
     public int MaxTokenSize => _settings.MaxReceiveSize;
 
+    /// <summary>Waits connection.failed.authentication.delay.ms before a failure is answered (Kafka's delayed close).</summary>
+    public Task DelayFailureAsync(CancellationToken ct) =>
+        _settings.FailedAuthenticationDelay <= TimeSpan.Zero ? Task.CompletedTask : Task.Delay(_settings.FailedAuthenticationDelay, _time, ct);
+
     /// <summary>The gate in front of every handler.</summary>
     public bool Admits(ApiKey apiKey)
     {

@@ -131,9 +131,12 @@ public sealed class SaslGateTests : IAsyncLifetime
     public async Task Wrong_password_answers_sasl_authentication_failed_with_a_generic_message_then_closes()
     {
         await using var client = await ConnectAsync();
+        var attempt = System.Diagnostics.Stopwatch.StartNew();
         var response = await PlainLoginAsync(client, "bob", "not-bobs-password");
 
         Assert.Equal((short)ErrorCode.SaslAuthenticationFailed, response.ErrorCode);
+        // connection.failed.authentication.delay.ms (100 ms by default) holds the answer back.
+        Assert.True(attempt.Elapsed >= TimeSpan.FromMilliseconds(90), $"answered after {attempt.Elapsed.TotalMilliseconds:F0} ms");
         Assert.Equal("Authentication failed during authentication due to invalid credentials with SASL mechanism PLAIN", response.ErrorMessage);
         Assert.True(await client.IsClosedAsync(CloseWait));
         Assert.DoesNotContain(_broker.Logs.Lines, l => l.Contains("not-bobs-password", StringComparison.Ordinal));

@@ -18,7 +18,7 @@ public sealed class TimeoutAndFencingTests
         await RestartTests.CreateTopicAsync(bootstrap, Topic, 1);
         var tp = new TopicPartition(Topic, 0);
 
-        using var producer = TxnSupport.TransactionalProducer(bootstrap, "timeout-1", transactionTimeoutMs: 1500);
+        using var producer = TxnSupport.TransactionalProducer(bootstrap, "timeout-1", transactionTimeoutMs: 4000);
         producer.InitTransactions(TimeSpan.FromSeconds(30));
         producer.BeginTransaction();
         for (int i = 0; i < 5; i++) producer.Produce(tp, new Message<string, string> { Key = "k", Value = $"left-open-{i}" });
@@ -26,9 +26,9 @@ public sealed class TimeoutAndFencingTests
 
         using var reader = TxnSupport.Consumer(bootstrap, IsolationLevel.ReadCommitted);
         Assert.Equal(0, reader.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value);
-        // The producer goes silent (killed); the coordinator aborts after 1.5 s: the ABORT marker moves the LSO past it.
+        // The producer goes silent (killed); the coordinator aborts after 4 s: the ABORT marker moves the LSO past it.
         await TxnSupport.WaitUntilAsync(() => reader.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value == 6,
-            "the timed-out transaction to be aborted (LSO past its marker)");
+            "the timed-out transaction to be aborted (LSO past its marker)", timeoutMs: 30_000);
         Assert.Contains(broker.Logs.Lines, l => l.Contains("Aborting transaction of timeout-1", StringComparison.Ordinal));
         Assert.Empty(TxnSupport.ReadToEnd(bootstrap, Topic, 1, IsolationLevel.ReadCommitted).Records);
         Assert.Equal(5, TxnSupport.ReadToEnd(bootstrap, Topic, 1, IsolationLevel.ReadUncommitted).Records.Count);

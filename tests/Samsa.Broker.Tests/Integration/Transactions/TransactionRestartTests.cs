@@ -60,7 +60,8 @@ public sealed class TransactionRestartTests
         await RestartTests.ProduceAsync(bootstrap, Topic, [("k", "before")], partition: 0);
         var tp = new TopicPartition(Topic, 0);
 
-        var producer = TxnSupport.TransactionalProducer(bootstrap, "restart-open", transactionTimeoutMs: 3000);
+        // Long enough that the restart and the first check happen before it passes, even on a loaded machine.
+        var producer = TxnSupport.TransactionalProducer(bootstrap, "restart-open", transactionTimeoutMs: 10_000);
         producer.InitTransactions(TimeSpan.FromSeconds(30));
         producer.BeginTransaction();
         for (int i = 0; i < 4; i++) producer.Produce(tp, new Message<string, string> { Key = "k", Value = $"open-{i}" });
@@ -72,7 +73,7 @@ public sealed class TransactionRestartTests
         Assert.Equal(1, reader.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value);
         // The reloaded coordinator aborts it when its timeout passes.
         await TxnSupport.WaitUntilAsync(() => reader.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value == 6,
-            "the open transaction to be aborted after the restart");
+            "the open transaction to be aborted after the restart", timeoutMs: 40_000);
         Assert.Equal(["before"], TxnSupport.ReadToEnd(bootstrap, Topic, 1, IsolationLevel.ReadCommitted).Records.Select(r => r.Message.Value));
         Assert.Equal(5, TxnSupport.ReadToEnd(bootstrap, Topic, 1, IsolationLevel.ReadUncommitted).Records.Count);
         producer.Dispose();
