@@ -192,8 +192,20 @@ public sealed class QuorumTests(ITestOutputHelper output)
         {
             for (int i = 0; i < topics; i += 10)
             {
-                var batch = Enumerable.Range(i, 10).Select(n => new TopicSpecification { Name = $"snap-{n}", NumPartitions = 2, ReplicationFactor = 2 });
-                await admin.CreateTopicsAsync(batch, new CreateTopicsOptions { RequestTimeout = TimeSpan.FromSeconds(20) });
+                var batch = Enumerable.Range(i, 10).Select(n => new TopicSpecification { Name = $"snap-{n}", NumPartitions = 2, ReplicationFactor = 2 }).ToList();
+                // Retried like CreateTopicAsync: with node 3 down, a starved node can trigger an election, and an attempt
+                // that timed out on the client may have been committed.
+                await ClusterFixture.WaitForAsync($"topics snap-{i}..snap-{i + 9}", TimeSpan.FromSeconds(40), async () =>
+                {
+                    try
+                    {
+                        await admin.CreateTopicsAsync(batch, new CreateTopicsOptions { RequestTimeout = TimeSpan.FromSeconds(20) });
+                    }
+                    catch (CreateTopicsException e) when (e.Results.All(r => r.Error.Code is ErrorCode.NoError or ErrorCode.TopicAlreadyExists))
+                    {
+                    }
+                    return admin;
+                });
             }
             for (int i = 0; i < topics; i++)
                 await admin.IncrementalAlterConfigsAsync(new Dictionary<ConfigResource, List<ConfigEntry>>
@@ -219,7 +231,14 @@ public sealed class QuorumTests(ITestOutputHelper output)
         watch.Restart();
         try
         {
-            await ClusterFixture.WaitForAsync("a write with nodes 1 and 3", TimeSpan.FromSeconds(20), async () =>
+            // librdkafka's admin client waits for the controller its first Metadata named for the whole request
+            // timeout: ask only once node 3 names a live controller (not the killed node 2).
+            await ClusterFixture.WaitForAsync("node 3 to name a controller other than node 2", TimeSpan.FromSeconds(20), async () =>
+            {
+                int controller = await ClusterFixture.ControllerSeenBy(lagging);
+                return controller is 1 or 3 ? lagging : null;
+            });
+            await ClusterFixture.WaitForAsync("a write with nodes 1 and 3", TimeSpan.FromSeconds(30), async () =>
             {
                 await CreateTopicAsync(lagging, "after-snapshot", 1, 2);
                 return lagging;
