@@ -296,8 +296,8 @@ public static class BrokerConfigDefinitions
         Int("offsets.topic.num.partitions", "50", High,
             "Partitions of __consumer_offsets (fixed once created).")
             with { Min = 1 },
-        Short("offsets.topic.replication.factor", "1", High,
-            "Replication factor of __consumer_offsets. Samsa default: 1 (Kafka: 3).")
+        Short("offsets.topic.replication.factor", "3", High,
+            "Replication factor of __consumer_offsets (Kafka's default), capped at the cluster's size so a single node works.")
             with { Min = 1 },
         Int("offsets.topic.segment.bytes", "104857600", High,
             "Segment size of __consumer_offsets.")
@@ -344,11 +344,11 @@ public static class BrokerConfigDefinitions
         Int("transaction.state.log.num.partitions", "50", High,
             "Partitions of __transaction_state.")
             with { Min = 1 },
-        Short("transaction.state.log.replication.factor", "1", High,
-            "Replication factor of __transaction_state. Samsa default: 1 (Kafka: 3).")
+        Short("transaction.state.log.replication.factor", "3", High,
+            "Replication factor of __transaction_state (Kafka's default), capped at the cluster's size so a single node works.")
             with { Min = 1 },
-        Int("transaction.state.log.min.isr", "1", High,
-            "min.insync.replicas of __transaction_state. Samsa default: 1 (Kafka: 2).")
+        Int("transaction.state.log.min.isr", "2", High,
+            "min.insync.replicas of __transaction_state (Kafka's default), capped at its replication factor.")
             with { Min = 1 },
         Int("transaction.state.log.segment.bytes", "104857600", High,
             "Segment size of __transaction_state.")

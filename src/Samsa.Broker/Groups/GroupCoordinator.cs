@@ -63,7 +63,7 @@ public sealed class GroupCoordinator : IDisposable
                 ["segment.bytes"] = Convert.ToString(_config.Get("offsets.topic.segment.bytes"), System.Globalization.CultureInfo.InvariantCulture),
                 ["compression.type"] = "producer",
             };
-            var result = await _topics.CreateAsync(OffsetsTopic, _config.OffsetsTopicNumPartitions, _config.OffsetsTopicReplicationFactor,
+            var result = await _topics.CreateAsync(OffsetsTopic, _config.OffsetsTopicNumPartitions, Topics.InternalTopics.ReplicationFactor(_config.OffsetsTopicReplicationFactor, _metadata.Image, _config.ControllerQuorumVoters.Count),
                 null, configs, validateOnly: false, ct).ConfigureAwait(false);
             if (!result.Result.IsOk && result.Result.Error != ErrorCode.TopicAlreadyExists)
             {

@@ -78,15 +78,17 @@ public sealed class TransactionCoordinator : IDisposable
         try
         {
             if (_metadata.Image.Topic(TransactionStateTopic) is not null) return true;
+            short replicationFactor = Topics.InternalTopics.ReplicationFactor(_config.TransactionStateLogReplicationFactor, _metadata.Image,
+                _config.ControllerQuorumVoters.Count);
             var configs = new Dictionary<string, string?>
             {
                 ["cleanup.policy"] = "compact",
                 ["segment.bytes"] = Convert.ToString(_config.Get("transaction.state.log.segment.bytes"), CultureInfo.InvariantCulture),
-                ["min.insync.replicas"] = _config.TransactionStateLogMinIsr.ToString(CultureInfo.InvariantCulture),
+                ["min.insync.replicas"] = Topics.InternalTopics.MinInSyncReplicas(_config.TransactionStateLogMinIsr, replicationFactor).ToString(CultureInfo.InvariantCulture),
                 ["compression.type"] = "producer",
             };
             var result = await _topics.CreateAsync(TransactionStateTopic, _config.TransactionStateLogNumPartitions,
-                _config.TransactionStateLogReplicationFactor, null, configs, validateOnly: false, ct).ConfigureAwait(false);
+                replicationFactor, null, configs, validateOnly: false, ct).ConfigureAwait(false);
             if (!result.Result.IsOk && result.Result.Error != ErrorCode.TopicAlreadyExists)
             {
                 _logger.LogWarning("Creating {Topic} failed: {Error} {Message}", TransactionStateTopic, result.Result.Error, result.Result.Message);
