@@ -54,7 +54,7 @@ public sealed class ConfigTests : IDisposable
         Assert.Equal(TimestampType.CreateTime, config.LogMessageTimestampType);
         Assert.Equal(1, config.MinInsyncReplicas);
         Assert.Equal(50, config.OffsetsTopicNumPartitions);
-        Assert.Equal(1, config.OffsetsTopicReplicationFactor);
+        Assert.Equal(3, config.OffsetsTopicReplicationFactor); // Kafka's default; InternalTopics caps it at the cluster size
         Assert.Equal(0, config.GroupInitialRebalanceDelayMs);
         Assert.Equal(6000, config.GroupMinSessionTimeoutMs);
         Assert.Equal(1800000, config.GroupMaxSessionTimeoutMs);
